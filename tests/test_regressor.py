@@ -1,0 +1,351 @@
+import pickle
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from scipy.integrate import trapezoid
+from skorch.callbacks import Callback
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skmdn import MDNRegressor, MixtureDistribution
+from skmdn.datasets import make_inverted_sinusoid
+
+from .conftest import FAST
+
+# ----------------------------------------------------------------- numerics
+
+
+def test_density_integrates_to_one(fitted, sinusoid):
+    X, _ = sinusoid
+    grid = np.linspace(-40, 40, 8001)
+    density = fitted.predict_proba_density(X[:5], np.tile(grid, (5, 1)))
+    assert density.shape == (5, grid.size)
+    assert_allclose(trapezoid(density, grid, axis=1), 1.0, atol=1e-4)
+
+
+def test_sample_moments_match_predicted_mean_and_std(fitted, sinusoid):
+    X, _ = sinusoid
+    mean, std = fitted.predict(X[:4], return_std=True)
+    draws = fitted.sample(X[:4], n_samples=40_000, random_state=0)
+    assert draws.shape == (4, 40_000)
+    stderr = std / np.sqrt(draws.shape[1])
+    assert np.all(np.abs(draws.mean(axis=1) - mean) < 5 * stderr)
+    assert_allclose(draws.std(axis=1), std, rtol=0.03)
+
+
+def test_score_is_mean_of_score_samples(fitted, sinusoid):
+    X, y = sinusoid
+    log_lik = fitted.score_samples(X, y)
+    assert log_lik.shape == (len(y),)
+    assert fitted.score(X, y) == pytest.approx(log_lik.mean())
+    w = np.linspace(0.5, 2.0, len(y))
+    assert fitted.score(X, y, sample_weight=w) == pytest.approx(np.average(log_lik, weights=w))
+    assert_allclose(np.exp(log_lik), fitted.predict_proba_density(X, y))
+
+
+def test_density_in_user_units_applies_the_jacobian(sinusoid):
+    # Standardization makes the fitted network independent of an affine
+    # change of y, so densities must transform with exactly 1 / |a|.
+    X, y = sinusoid
+    a, b = 250.0, -3000.0
+    base = MDNRegressor(n_components=3, **FAST).fit(X, y)
+    scaled = MDNRegressor(n_components=3, **FAST).fit(X, a * y + b)
+    assert_allclose(
+        scaled.predict_proba_density(X[:20], a * y[:20] + b),
+        base.predict_proba_density(X[:20], y[:20]) / a,
+        rtol=1e-5,
+    )
+    assert_allclose(scaled.predict(X[:20]), a * base.predict(X[:20]) + b, rtol=1e-5)
+
+
+def test_density_matches_finite_difference_of_the_cdf(fitted, sinusoid):
+    X, y = sinusoid
+    dist = fitted.predict_dist(X[:10])
+    h = 1e-4
+    numeric = (dist.cdf(y[:10] + h) - dist.cdf(y[:10] - h)) / (2 * h)
+    assert_allclose(fitted.predict_proba_density(X[:10], y[:10]), numeric, rtol=1e-5)
+
+
+def test_predict_dist_parameters_in_user_units(fitted, sinusoid):
+    X, _ = sinusoid
+    dist = fitted.predict_dist(X[:7])
+    assert isinstance(dist, MixtureDistribution)
+    assert dist.weights.shape == dist.means.shape == dist.scales.shape == (7, 3)
+    assert_allclose(dist.weights.sum(axis=1), 1.0)
+    assert (dist.scales >= fitted.min_scale * fitted.y_scale_[0] * (1 - 1e-6)).all()
+    assert_allclose(fitted.predict(X[:7]), dist.mean())
+
+
+def test_constant_feature_column_is_harmless(rng):
+    X = np.column_stack([rng.normal(size=200), np.full(200, 3.0)])
+    y = X[:, 0] + 0.1 * rng.normal(size=200)
+    mdn = MDNRegressor(n_components=2, **FAST).fit(X, y)
+    assert mdn.x_scale_[1] == 1.0
+    assert np.isfinite(mdn.score(X, y))
+
+
+def test_outlier_targets_give_finite_log_likelihood(fitted, sinusoid):
+    X, _ = sinusoid
+    log_lik = fitted.score_samples(X[:3], np.array([1e8, -1e8, 1e3]))
+    assert np.all(np.isfinite(log_lik)) and np.all(log_lik < -100)
+
+
+def test_mdn_beats_a_single_gaussian_on_the_inverse_problem():
+    X, y = make_inverted_sinusoid(1000, random_state=1)
+    X_test, y_test = make_inverted_sinusoid(2000, random_state=2)
+    params = dict(hidden_layer_sizes=(32,), max_epochs=150, random_state=0)
+    one = MDNRegressor(n_components=1, **params).fit(X, y)
+    five = MDNRegressor(n_components=5, **params).fit(X, y)
+    assert five.score(X_test, y_test) > one.score(X_test, y_test) + 0.5
+
+
+# ------------------------------------------------------------ reproducible
+
+
+def test_same_random_state_gives_identical_predictions(sinusoid):
+    X, y = sinusoid
+    a = MDNRegressor(n_components=2, **FAST).fit(X, y)
+    b = MDNRegressor(n_components=2, **FAST).fit(X, y)
+    assert_array_equal(a.predict(X), b.predict(X))
+    assert_array_equal(a.sample(X, 3, random_state=1), b.sample(X, 3, random_state=1))
+
+
+def test_sample_weight_two_equals_a_duplicated_row(rng):
+    X = rng.normal(size=(60, 2))
+    y = X[:, 0] - X[:, 1] + 0.2 * rng.normal(size=60)
+    w = np.ones(60)
+    w[:10] = 2
+    params = dict(
+        n_components=2, hidden_layer_sizes=(8,), max_epochs=60, batch_size=None,
+        early_stopping=False, random_state=0,
+    )
+    weighted = MDNRegressor(**params).fit(X, y, sample_weight=w)
+    duplicated = MDNRegressor(**params).fit(np.vstack([X, X[:10]]), np.r_[y, y[:10]])
+    assert_allclose(weighted.predict(X), duplicated.predict(X), rtol=1e-4, atol=1e-5)
+    assert weighted.score(X, y) == pytest.approx(duplicated.score(X, y), rel=1e-4)
+
+
+# ------------------------------------------------------- sklearn ecosystem
+
+
+def test_pipeline_with_standard_scaler(sinusoid):
+    X, y = sinusoid
+    pipe = make_pipeline(StandardScaler(), MDNRegressor(n_components=2, **FAST)).fit(X, y)
+    mean, std = pipe.predict(X[:5], return_std=True)
+    assert mean.shape == std.shape == (5,)
+    assert np.isfinite(pipe.score(X, y))
+
+
+def test_grid_search_selects_by_held_out_likelihood():
+    X, y = make_inverted_sinusoid(600, random_state=3)
+    grid = GridSearchCV(
+        MDNRegressor(max_epochs=60, random_state=0),
+        {"n_components": [1, 4], "hidden_layer_sizes": [(16,), (16, 16)]},
+        cv=3,
+        n_jobs=2,
+    ).fit(X, y)
+    assert grid.best_params_["n_components"] == 4
+    ranks = grid.cv_results_["rank_test_score"]
+    means = grid.cv_results_["mean_test_score"]
+    assert means[ranks == 1][0] == means.max()
+    assert np.isfinite(grid.score(X, y))
+
+
+def test_cross_val_score_uses_log_likelihood_and_accepts_r2(sinusoid):
+    X, y = sinusoid
+    mdn = MDNRegressor(n_components=2, **FAST)
+    ll = cross_val_score(mdn, X, y, cv=3)
+    r2 = cross_val_score(mdn, X, y, cv=3, scoring="r2")
+    assert ll.shape == r2.shape == (3,)
+    assert np.all(ll < 0) and np.all(r2 < 1)
+
+
+def test_clone_gives_an_unfitted_copy_with_the_same_params(fitted):
+    copy = clone(fitted)
+    assert copy.get_params() == fitted.get_params()
+    with pytest.raises(NotFittedError):
+        copy.predict(np.zeros((1, 1)))
+
+
+def test_pickle_round_trip_gives_identical_predictions(fitted, sinusoid):
+    X, y = sinusoid
+    restored = pickle.loads(pickle.dumps(fitted))
+    assert_array_equal(restored.predict(X), fitted.predict(X))
+    assert_array_equal(restored.score_samples(X, y), fitted.score_samples(X, y))
+
+
+def test_pandas_input_keeps_feature_names(rng):
+    pd = pytest.importorskip("pandas")
+    X = pd.DataFrame({"a": rng.normal(size=100), "b": rng.normal(size=100)})
+    y = pd.Series(X["a"] + 0.1 * rng.normal(size=100), name="target")
+    mdn = MDNRegressor(n_components=2, **FAST).fit(X, y)
+    assert list(mdn.feature_names_in_) == ["a", "b"]
+    assert mdn.predict(X).shape == (100,)
+    with pytest.warns(UserWarning, match="feature names"):
+        mdn.predict(X.to_numpy())
+
+
+def test_user_callbacks_are_honoured_and_not_mutated(sinusoid):
+    class CountEpochs(Callback):
+        def initialize(self):
+            self.epochs_ = 0
+            return self
+
+        def on_epoch_end(self, net, **kwargs):
+            self.epochs_ += 1
+
+    X, y = sinusoid
+    counter = CountEpochs()
+    mdn = MDNRegressor(n_components=2, callbacks=[("count", counter)], **FAST).fit(X, y)
+    assert dict(mdn.net_.callbacks_)["count"].epochs_ == mdn.n_iter_
+    assert not hasattr(counter, "epochs_")
+
+
+def test_early_stopping_restores_the_best_epoch(sinusoid):
+    X, y = sinusoid
+    mdn = MDNRegressor(
+        n_components=2, hidden_layer_sizes=(16,), max_epochs=2000, patience=5,
+        random_state=0,
+    ).fit(X, y)
+    history = mdn.net_.history
+    valid = np.array(history[:, "valid_loss"])
+    assert mdn.n_iter_ < 2000
+    assert np.argmin(valid) == len(valid) - 1 - 5
+    stopper = dict(mdn.net_.callbacks_)["mdn_early_stopping"]
+    assert stopper.best_epoch_ == int(np.argmin(valid)) + 1
+
+
+def test_warm_start_continues_from_the_previous_weights(sinusoid):
+    X, y = sinusoid
+    params = dict(n_components=2, hidden_layer_sizes=(16,), max_epochs=30,
+                  batch_size=None, early_stopping=False, random_state=0)
+    mdn = MDNRegressor(**params, warm_start=True).fit(X, y)
+    last = mdn.net_.history[-1, "train_loss"]
+    mdn.fit(X, y)
+    cold_first = MDNRegressor(**params).fit(X, y).net_.history[0, "train_loss"]
+    assert mdn.net_.history[0, "train_loss"] == pytest.approx(last, abs=0.05)
+    assert cold_first > last + 0.1
+
+
+def test_verbose_zero_prints_nothing_and_verbose_one_shows_progress(sinusoid, capsys):
+    X, y = sinusoid
+    MDNRegressor(n_components=2, **{**FAST, "max_epochs": 3}).fit(X, y)
+    out = capsys.readouterr()
+    assert out.out == "" and out.err == ""
+    MDNRegressor(n_components=2, verbose=1, **{**FAST, "max_epochs": 3}).fit(X, y)
+    err = capsys.readouterr().err
+    assert "epoch" in err and "valid_nll" in err
+
+
+def test_predict_proba_density_evaluates_a_grid_per_row(fitted, sinusoid):
+    X, _ = sinusoid
+    grid = np.tile(np.linspace(-10, 10, 7), (4, 1))
+    density = fitted.predict_proba_density(X[:4], grid)
+    assert density.shape == (4, 7)
+    assert_allclose(density[:, 3], fitted.predict_proba_density(X[:4], grid[:, 3]))
+
+
+# --------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"n_components": 0}, "n_components"),
+        ({"activation": "swish"}, "activation"),
+        ({"lr": -1.0}, "lr"),
+        ({"validation_fraction": 1.5}, "validation_fraction"),
+        ({"batch_size": 0}, "batch_size"),
+        ({"optimizer": "lbfgs"}, "optimizer"),
+        ({"min_scale": 0.0}, "min_scale"),
+        ({"hidden_layer_sizes": (16, 0)}, "hidden_layer_sizes"),
+        ({"patience": 0}, "patience"),
+    ],
+)
+def test_invalid_hyperparameters_are_rejected_in_fit(sinusoid, params, match):
+    X, y = sinusoid
+    with pytest.raises(ValueError, match=match):
+        MDNRegressor(**params).fit(X, y)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_non_finite_inputs_are_rejected(sinusoid, bad):
+    X, y = sinusoid
+    X_bad, y_bad = X.copy(), y.copy()
+    X_bad[3, 0] = bad
+    y_bad[5] = bad
+    with pytest.raises(ValueError, match="NaN|infinity"):
+        MDNRegressor(**FAST).fit(X_bad, y)
+    with pytest.raises(ValueError, match="NaN|infinity"):
+        MDNRegressor(**FAST).fit(X, y_bad)
+
+
+def test_malformed_inputs_are_rejected(sinusoid):
+    X, y = sinusoid
+    with pytest.raises(ValueError, match="could not convert|numeric"):
+        MDNRegressor(**FAST).fit(np.array([["a"], ["b"]], dtype=object), [1.0, 2.0])
+    with pytest.raises(ValueError, match="0 sample"):
+        MDNRegressor(**FAST).fit(np.empty((0, 1)), np.empty(0))
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        MDNRegressor(**FAST).fit(X, y[:-1])
+    with pytest.raises(ValueError, match="single target"):
+        MDNRegressor(**FAST).fit(X, np.column_stack([y, y, y]).reshape(len(y), 3, 1)[:, :, 0])
+    with pytest.raises(ValueError, match="[Ss]ample.weight"):
+        MDNRegressor(**FAST).fit(X, y, sample_weight=np.zeros(len(y)))
+
+
+def test_bad_input_at_prediction_time(fitted, sinusoid):
+    X, y = sinusoid
+    with pytest.raises(ValueError, match="features"):
+        fitted.predict(np.hstack([X, X]))
+    with pytest.raises(ValueError, match=r"y must have shape \(5,\)"):
+        fitted.predict_proba_density(X[:5], y[:4])
+    with pytest.raises(ValueError, match="y must have shape"):
+        fitted.predict_proba_density(X[:5], np.zeros((5, 2, 2)))
+    with pytest.raises(ValueError, match="NaN"):
+        fitted.score_samples(X[:2], np.array([0.0, np.nan]))
+    with pytest.raises(ValueError, match="n_samples"):
+        fitted.sample(X[:2], n_samples=0)
+
+
+def test_predict_before_fit_raises_not_fitted():
+    for method, args in [("predict", ()), ("predict_dist", ()), ("sample", ()),
+                         ("score_samples", ([0.0],)), ("predict_proba_density", ([0.0],))]:
+        with pytest.raises(NotFittedError):
+            getattr(MDNRegressor(), method)(np.zeros((1, 1)), *args)
+
+
+def test_diverging_fit_raises_and_keeps_the_previous_model(fitted, sinusoid):
+    X, y = sinusoid
+    model = pickle.loads(pickle.dumps(fitted))
+    before = model.predict(X[:10])
+    model.set_params(optimizer="sgd", lr=1e30, early_stopping=False)
+    with pytest.raises(FloatingPointError, match="diverged|non-finite"):
+        model.fit(X, y)
+    assert_array_equal(model.predict(X[:10]), before)
+
+
+def test_failed_fit_on_bad_data_keeps_the_previous_model(fitted, sinusoid):
+    X, y = sinusoid
+    model = pickle.loads(pickle.dumps(fitted))
+    before = model.predict(X[:10])
+    X_bad = np.hstack([X, X])
+    X_bad[0, 0] = np.nan
+    with pytest.raises(ValueError):
+        model.fit(X_bad, y)
+    assert model.n_features_in_ == 1
+    assert_array_equal(model.predict(X[:10]), before)
+
+
+def test_predictions_do_not_depend_on_row_order_or_subset(fitted, sinusoid):
+    X, y = sinusoid
+    order = np.random.default_rng(0).permutation(len(y))
+    assert_allclose(fitted.predict(X[order]), fitted.predict(X)[order], rtol=1e-6)
+    assert_allclose(
+        fitted.score_samples(X[order], y[order]), fitted.score_samples(X, y)[order], rtol=1e-6
+    )
+    assert_allclose(fitted.predict(X[:7]), fitted.predict(X)[:7], rtol=1e-6)
