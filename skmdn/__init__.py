@@ -10,7 +10,12 @@ distribution object.
 from . import datasets, metrics
 from ._distribution import MixtureDistribution
 from ._engine import MDNNet
-from ._module import MixtureDensityNetwork, MixtureNLLLoss, MixtureOutput, mixture_log_prob
+from ._module import (
+    MixtureDensityNetwork,
+    MixtureNLLLoss,
+    MixtureOutput,
+    mixture_log_prob,
+)
 from ._regressor import MDNRegressor
 
 __version__ = "0.1.0.dev0"
@@ -19,6 +24,7 @@ __all__ = [
     "MDNRegressor",
     "MDNNet",
     "MixtureDistribution",
+    "MultivariateMixtureDistribution",
     "MixtureDensityNetwork",
     "MixtureNLLLoss",
     "MixtureOutput",

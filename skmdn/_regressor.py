@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import copy
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.exceptions import DataConversionWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import (
@@ -30,7 +28,13 @@ from ._engine import (
     as_float_tensor,
     seed_everything_for,
 )
-from ._module import ACTIVATIONS, MixtureDensityNetwork, MixtureNLLLoss
+from ._module import (
+    ACTIVATIONS,
+    COVARIANCE_TYPES,
+    MixtureDensityNetwork,
+    MixtureNLLLoss,
+)
+from ._multivariate import MultivariateMixtureDistribution
 
 __all__ = ["MDNRegressor"]
 
@@ -70,6 +74,13 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
     ----------
     n_components : int, default=5
         Number of Gaussian components of the predicted mixture.
+    covariance_type : {"diag", "full"}, default="diag"
+        For a multi-output ``y``: with ``"diag"`` the outputs are independent
+        within each component (they can still be dependent through the
+        mixture); with ``"full"`` each component has a full covariance,
+        parameterized by a Cholesky factor with a positive diagonal so that
+        every predicted covariance is valid. The two are the same for a
+        single output.
     hidden_layer_sizes : tuple of int, default=(32, 32)
         Width of each hidden layer.
     activation : {"tanh", "relu", "logistic", "elu", "gelu", "silu"}, \
@@ -181,7 +192,11 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
 
     _parameter_constraints: dict = {
         "n_components": [Interval(Integral, 1, None, closed="left")],
-        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "covariance_type": [StrOptions(set(COVARIANCE_TYPES))],
+        "hidden_layer_sizes": [
+            "array-like",
+            Interval(Integral, 1, None, closed="left"),
+        ],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "min_scale": [Interval(Real, 0, None, closed="neither")],
         "optimizer": [StrOptions(set(OPTIMIZERS))],
@@ -205,6 +220,7 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         self,
         n_components=5,
         *,
+        covariance_type="diag",
         hidden_layer_sizes=(32, 32),
         activation="tanh",
         min_scale=1e-3,
@@ -225,6 +241,7 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         warm_start=False,
     ):
         self.n_components = n_components
+        self.covariance_type = covariance_type
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.min_scale = min_scale
@@ -249,7 +266,7 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         # score() is a mean log-likelihood, not R²: the common check that
         # expects R² > 0.5 does not apply.
         tags.regressor_tags.poor_score = True
-        tags.target_tags.multi_output = False
+        tags.target_tags.multi_output = True
         return tags
 
     # ------------------------------------------------------------------ fit
@@ -261,7 +278,7 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         ----------
         X : array-like of shape (n_samples, n_features)
             Training inputs.
-        y : array-like of shape (n_samples,) or (n_samples, 1)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Targets.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative row weights; the loss is the weighted mean NLL, so a
@@ -313,8 +330,12 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
         device = self.device
-        weights = None if sample_weight is None else as_float_tensor(sample_weight, device)
-        full = TensorDataset(as_float_tensor(Xs, device), as_float_tensor(ys, device), weights)
+        weights = (
+            None if sample_weight is None else as_float_tensor(sample_weight, device)
+        )
+        full = TensorDataset(
+            as_float_tensor(Xs, device), as_float_tensor(ys, device), weights
+        )
 
         if self.early_stopping:
             n_valid = max(1, int(round(self.validation_fraction * n_samples)))
@@ -350,22 +371,9 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
 
     def _check_fit_target(self, y):
         y = np.asarray(y, dtype=np.float64)
-        if y.ndim == 2 and y.shape[1] == 1:
-            warnings.warn(
-                "A column-vector y was passed when a 1d array was expected. "
-                "Please change the shape of y to (n_samples,), for example "
-                "using ravel().",
-                DataConversionWarning,
-                stacklevel=3,
-            )
-            y = y[:, 0]
-        if y.ndim != 1:
-            raise ValueError(
-                "MDNRegressor supports a single target: y must have shape "
-                f"(n_samples,) or (n_samples, 1), got {y.shape}."
-            )
-        self.n_outputs_ = 1
-        return y[:, None]
+        y = y[:, None] if y.ndim == 1 else y
+        self.n_outputs_ = y.shape[1]
+        return y
 
     def _is_compatible_fit(self, X, y):
         return (
@@ -425,6 +433,7 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
             module__hidden_layer_sizes=hidden,
             module__activation=self.activation,
             module__min_scale=self.min_scale,
+            module__covariance_type=self.covariance_type,
             criterion=MixtureNLLLoss,
             optimizer=OPTIMIZERS[self.optimizer],
             lr=self.lr,
@@ -475,7 +484,11 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         weights = np.exp(log_weights)
         weights /= weights.sum(axis=1, keepdims=True)
         means = means * self.y_scale_ + self.y_mean_
-        scales = scales * self.y_scale_
+        if scales.ndim == 4:
+            # Cholesky factor of D Sigma D for D = diag(y_scale_).
+            scales = scales * self.y_scale_[:, None]
+        else:
+            scales = scales * self.y_scale_
         return weights, means, scales
 
     def predict_dist(self, X):
@@ -487,14 +500,24 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
 
         Returns
         -------
-        dist : MixtureDistribution
-            ``n_samples`` mixtures with ``weights``, ``means`` and ``scales``
-            of shape ``(n_samples, n_components)`` in the units of ``y``, and
+        dist : MixtureDistribution or MultivariateMixtureDistribution
+            For a single output, a :class:`MixtureDistribution` with
+            ``weights``, ``means`` and ``scales`` of shape
+            ``(n_samples, n_components)`` in the units of ``y``, and
             ``mean()``, ``std()``, ``pdf``, ``logpdf``, ``cdf``, ``ppf``,
-            ``sample`` and more.
+            ``interval``, ``hdr``, ``modes``, ``sample``. For several outputs,
+            a :class:`MultivariateMixtureDistribution` with means
+            ``(n_samples, n_components, n_outputs)`` and covariances
+            ``(n_samples, n_components, n_outputs, n_outputs)``; its
+            ``marginal(j)`` is the 1-D mixture of output ``j``.
         """
         weights, means, scales = self._mixture_params(X)
-        return MixtureDistribution(weights, means[..., 0], scales[..., 0])
+        if self.n_outputs_ == 1:
+            scales = scales[..., 0, 0] if scales.ndim == 4 else scales[..., 0]
+            return MixtureDistribution(weights, means[..., 0], scales)
+        if scales.ndim == 4:
+            return MultivariateMixtureDistribution(weights, means, scales)
+        return MultivariateMixtureDistribution.from_diagonal(weights, means, scales)
 
     def predict(self, X, return_std=False):
         """Conditional mean of ``y`` (and optionally its standard deviation).
@@ -508,12 +531,13 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         X : array-like of shape (n_samples, n_features)
         return_std : bool, default=False
             Also return the standard deviation of the predicted mixture, as
-            :class:`~sklearn.gaussian_process.GaussianProcessRegressor` does.
+            :class:`~sklearn.gaussian_process.GaussianProcessRegressor` does
+            (per output for several outputs).
 
         Returns
         -------
-        y_mean : ndarray of shape (n_samples,)
-        y_std : ndarray of shape (n_samples,)
+        y_mean : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        y_std : ndarray of the same shape
             Only when ``return_std=True``.
         """
         dist = self.predict_dist(X)
@@ -521,7 +545,8 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
             return dist.mean(), dist.std()
         return dist.mean()
 
-    def _check_eval_target(self, y, n_samples):
+    def _check_eval_target(self, y, n_samples, allow_grid=True):
+        """Validate ``y`` for one point per row, or ``m`` points per row."""
         y = check_array(
             y,
             ensure_2d=False,
@@ -530,11 +555,25 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
             input_name="y",
             ensure_min_samples=0,
         )
-        if y.ndim not in (1, 2) or y.shape[0] != n_samples:
-            raise ValueError(
-                f"y must have shape ({n_samples},) (one point per row of X) or "
-                f"({n_samples}, m) (m points per row), got {y.shape}."
-            )
+        d = self.n_outputs_
+        if d == 1:
+            paired, grid = f"({n_samples},)", f"({n_samples}, m)"
+            if y.ndim == 2 and y.shape[1] == 1 and not allow_grid:
+                y = y[:, 0]
+            ok = y.ndim == 1 or (allow_grid and y.ndim == 2)
+        else:
+            paired, grid = f"({n_samples}, {d})", f"({n_samples}, m, {d})"
+            if y.ndim >= 2 and y.shape[-1] != d:
+                raise ValueError(
+                    f"y has {y.shape[-1]} outputs, but the model was fitted with "
+                    f"n_outputs_={d}."
+                )
+            ok = y.ndim == 2 or (allow_grid and y.ndim == 3)
+        if not ok or y.shape[0] != n_samples:
+            expected = f"{paired} (one point per row of X)"
+            if allow_grid:
+                expected += f" or {grid} (m points per row)"
+            raise ValueError(f"y must have shape {expected}, got {y.shape}.")
         return y
 
     def predict_proba_density(self, X, y):
@@ -543,8 +582,11 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,) or (n_samples, m)
-            One point per row, or ``m`` points per row (a grid, say).
+        y : array-like
+            One point per row, of shape ``(n_samples,)`` (or
+            ``(n_samples, n_outputs)`` for several outputs), or ``m`` points
+            per row (a grid, say), of shape ``(n_samples, m)`` (or
+            ``(n_samples, m, n_outputs)``).
 
         Returns
         -------
@@ -559,21 +601,14 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
 
         Returns
         -------
         log_likelihood : ndarray of shape (n_samples,)
         """
         dist = self.predict_dist(X)
-        y = self._check_eval_target(y, len(dist))
-        if y.ndim == 2:
-            if y.shape[1] != 1:
-                raise ValueError(
-                    f"y must have shape ({len(dist)},) or ({len(dist)}, 1), got {y.shape}."
-                )
-            y = y[:, 0]
-        return dist.logpdf(y)
+        return dist.logpdf(self._check_eval_target(y, len(dist), allow_grid=False))
 
     def score(self, X, y, sample_weight=None):
         """Mean log-likelihood of the samples (higher is better).
@@ -585,7 +620,7 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
         sample_weight : array-like of shape (n_samples,), default=None
 
         Returns
@@ -607,7 +642,8 @@ class MDNRegressor(RegressorMixin, BaseEstimator):
 
         Returns
         -------
-        samples : ndarray of shape (n_rows, n_samples)
+        samples : ndarray of shape (n_rows, n_samples) or \
+                (n_rows, n_samples, n_outputs)
         """
         if not isinstance(n_samples, Integral) or n_samples < 1:
             raise ValueError(f"n_samples must be a positive int, got {n_samples!r}.")
@@ -623,4 +659,3 @@ def _subset(dataset, index):
 
 def _silent(*args, **kwargs):
     pass
-
