@@ -10,18 +10,21 @@ distribution object.
 from . import datasets, metrics
 from ._distribution import MixtureDistribution
 from ._engine import MDNNet
+from ._ensemble import MDNEnsembleRegressor
 from ._module import (
     MixtureDensityNetwork,
     MixtureNLLLoss,
     MixtureOutput,
     mixture_log_prob,
 )
+from ._multivariate import MultivariateMixtureDistribution
 from ._regressor import MDNRegressor
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
     "MDNRegressor",
+    "MDNEnsembleRegressor",
     "MDNNet",
     "MixtureDistribution",
     "MultivariateMixtureDistribution",
