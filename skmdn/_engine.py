@@ -55,19 +55,39 @@ class TensorBatchIterator:
     shuffle : bool, default=False
         Draw a new permutation each epoch (from ``generator``).
     generator : torch.Generator, optional
+    input_noise, target_noise : float, default=0.0
+        Standard deviation of Gaussian noise added to each batch's inputs and
+        targets, drawn afresh every time (noise regularization, Rothfuss et
+        al. 2019). Use it for the training iterator only.
     """
 
-    def __init__(self, dataset, batch_size, shuffle=False, generator=None):
+    def __init__(
+        self,
+        dataset,
+        batch_size,
+        shuffle=False,
+        generator=None,
+        input_noise=0.0,
+        target_noise=0.0,
+    ):
         self.dataset = dataset
         n = len(dataset)
         self.batch_size = n if batch_size in (-1, None) else min(batch_size, n)
         self.shuffle = shuffle
         self.generator = generator
+        self.input_noise = input_noise
+        self.target_noise = target_noise
 
     def __len__(self):
         return math.ceil(len(self.dataset) / self.batch_size)
 
     def __iter__(self):
+        for X, target in self._batches():
+            if self.input_noise or self.target_noise:
+                X, target = self._perturb(X, target)
+            yield X, target
+
+    def _batches(self):
         ds, bs, n = self.dataset, self.batch_size, len(self.dataset)
         if bs >= n:
             yield ds.X, ds.target()
@@ -81,6 +101,20 @@ class TensorBatchIterator:
             for start in range(0, n, bs):
                 index = slice(start, start + bs)
                 yield ds.X[index], ds.target(index)
+
+    def _noise_like(self, t, scale):
+        noise = torch.randn(t.shape, generator=self.generator, dtype=t.dtype)
+        return t + scale * noise.to(t.device)
+
+    def _perturb(self, X, target):
+        if self.input_noise:
+            X = self._noise_like(X, self.input_noise)
+        if self.target_noise:
+            if isinstance(target, tuple):
+                target = (self._noise_like(target[0], self.target_noise), target[1])
+            else:
+                target = self._noise_like(target, self.target_noise)
+        return X, target
 
 
 class MDNNet(NeuralNet):

@@ -2,7 +2,7 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skmdn import MDNRegressor
+from skmdn import MDNEnsembleRegressor, MDNRegressor
 
 # Both checks call ``score_samples(X)``, the signature of unsupervised density
 # estimators. MDNRegressor.score_samples(X, y) is a conditional
@@ -16,7 +16,7 @@ _SCORE_SAMPLES_NEEDS_Y = {
 
 def _expected_failed_checks(estimator):
     failures = dict(_SCORE_SAMPLES_NEEDS_Y)
-    if estimator.early_stopping:
+    if getattr(estimator, "early_stopping", True):
         failures["check_sample_weight_equivalence_on_dense_data"] = (
             "early stopping holds out a random subset of rows, and repeating "
             "rows changes which rows are held out; the full-batch estimator "
@@ -35,6 +35,10 @@ def _expected_failed_checks(estimator):
             early_stopping=False,
         ),
         MDNRegressor(n_components=2, hidden_layer_sizes=(8,), max_epochs=5),
+        MDNEnsembleRegressor(
+            MDNRegressor(n_components=2, hidden_layer_sizes=(8,), max_epochs=5),
+            n_estimators=2,
+        ),
     ],
     expected_failed_checks=_expected_failed_checks,
 )

@@ -1,0 +1,150 @@
+"""Prediction methods shared by the estimators that predict mixtures."""
+
+from __future__ import annotations
+
+from numbers import Integral
+
+import numpy as np
+from sklearn.utils.validation import check_array
+
+__all__ = ["MixturePredictionMixin"]
+
+
+class MixturePredictionMixin:
+    """``predict``, densities, scores and samples from ``predict_dist``.
+
+    An estimator that sets ``n_outputs_`` in ``fit`` and implements
+    ``predict_dist(X)`` (returning a ``MixtureDistribution`` for one output
+    or a ``MultivariateMixtureDistribution`` for several) gets the rest of
+    the probabilistic regressor API from this mixin.
+    """
+
+    def predict(self, X, return_std=False):
+        """Conditional mean of ``y`` (and optionally its standard deviation).
+
+        For a multimodal ``p(y | x)`` the mean can lie between the modes,
+        where ``y`` is unlikely; see :meth:`predict_dist` for the modes,
+        quantiles and samples.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        return_std : bool, default=False
+            Also return the standard deviation of the predicted mixture, as
+            :class:`~sklearn.gaussian_process.GaussianProcessRegressor` does
+            (per output for several outputs).
+
+        Returns
+        -------
+        y_mean : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        y_std : ndarray of the same shape
+            Only when ``return_std=True``.
+        """
+        dist = self.predict_dist(X)
+        if return_std:
+            return dist.mean(), dist.std()
+        return dist.mean()
+
+    def _check_eval_target(self, y, n_samples, allow_grid=True):
+        """Validate ``y`` for one point per row, or ``m`` points per row."""
+        y = check_array(
+            y,
+            ensure_2d=False,
+            allow_nd=True,
+            dtype=np.float64,
+            input_name="y",
+            ensure_min_samples=0,
+        )
+        d = self.n_outputs_
+        if d == 1:
+            paired, grid = f"({n_samples},)", f"({n_samples}, m)"
+            if y.ndim == 2 and y.shape[1] == 1 and not allow_grid:
+                y = y[:, 0]
+            ok = y.ndim == 1 or (allow_grid and y.ndim == 2)
+        else:
+            paired, grid = f"({n_samples}, {d})", f"({n_samples}, m, {d})"
+            if y.ndim >= 2 and y.shape[-1] != d:
+                raise ValueError(
+                    f"y has {y.shape[-1]} outputs, but the model was fitted with "
+                    f"n_outputs_={d}."
+                )
+            ok = y.ndim == 2 or (allow_grid and y.ndim == 3)
+        if not ok or y.shape[0] != n_samples:
+            expected = f"{paired} (one point per row of X)"
+            if allow_grid:
+                expected += f" or {grid} (m points per row)"
+            raise ValueError(f"y must have shape {expected}, got {y.shape}.")
+        return y
+
+    def predict_proba_density(self, X, y):
+        """Density ``p(y_i | x_i)`` in the units of ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like
+            One point per row, of shape ``(n_samples,)`` (or
+            ``(n_samples, n_outputs)`` for several outputs), or ``m`` points
+            per row (a grid, say), of shape ``(n_samples, m)`` (or
+            ``(n_samples, m, n_outputs)``).
+
+        Returns
+        -------
+        density : ndarray of shape (n_samples,) or (n_samples, m)
+        """
+        dist = self.predict_dist(X)
+        return dist.pdf(self._check_eval_target(y, len(dist)))
+
+    def score_samples(self, X, y):
+        """Log-likelihood ``log p(y_i | x_i)`` of each sample.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+
+        Returns
+        -------
+        log_likelihood : ndarray of shape (n_samples,)
+        """
+        dist = self.predict_dist(X)
+        return dist.logpdf(self._check_eval_target(y, len(dist), allow_grid=False))
+
+    def score(self, X, y, sample_weight=None):
+        """Mean log-likelihood of the samples (higher is better).
+
+        This is **not** R²: it is the average of :meth:`score_samples`,
+        weighted by ``sample_weight``, so that ``GridSearchCV`` and
+        ``cross_val_score`` select models by held-out likelihood.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        score : float
+        """
+        log_likelihood = self.score_samples(X, y)
+        return float(np.average(log_likelihood, weights=sample_weight))
+
+    def sample(self, X, n_samples=1, random_state=None):
+        """Draw samples of ``y`` from ``p(y | x_i)`` for each row.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_rows, n_features)
+        n_samples : int, default=1
+            Draws per row.
+        random_state : int, RandomState instance or None, default=None
+
+        Returns
+        -------
+        samples : ndarray of shape (n_rows, n_samples) or \
+                (n_rows, n_samples, n_outputs)
+        """
+        if not isinstance(n_samples, Integral) or n_samples < 1:
+            raise ValueError(f"n_samples must be a positive int, got {n_samples!r}.")
+        return self.predict_dist(X).sample(n_samples, random_state=random_state)

@@ -1,0 +1,150 @@
+"""An ensemble of mixture density networks combined into one mixture."""
+
+from __future__ import annotations
+
+from numbers import Integral
+
+import numpy as np
+from joblib import Parallel, delayed
+from sklearn.base import BaseEstimator, RegressorMixin, clone
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import HasMethods, Interval
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._base import MixturePredictionMixin
+from ._distribution import MixtureDistribution
+from ._multivariate import MultivariateMixtureDistribution
+from ._regressor import MDNRegressor
+
+__all__ = ["MDNEnsembleRegressor"]
+
+
+def _fit_member(estimator, X, y, sample_weight):
+    return estimator.fit(X, y, sample_weight=sample_weight)
+
+
+class MDNEnsembleRegressor(MixturePredictionMixin, RegressorMixin, BaseEstimator):
+    """Deep ensemble of mixture density networks, as one mixture.
+
+    ``n_estimators`` copies of ``estimator`` are trained from different
+    random initializations (and validation splits and batch orders) on the
+    same data. Their predictions are combined into a single Gaussian mixture
+    with ``n_estimators * n_components`` components, each member's weights
+    divided by ``n_estimators`` (Lakshminarayanan et al., 2017). The
+    combined density averages out the idiosyncrasies of single fits and is
+    usually better calibrated and has a lower test NLL than any one member.
+
+    The ensemble has the whole API of :class:`MDNRegressor`: densities,
+    scores, samples and :meth:`predict_dist` with quantiles and intervals.
+
+    Parameters
+    ----------
+    estimator : MDNRegressor or None, default=None
+        The member to clone; ``None`` uses ``MDNRegressor()``.
+    n_estimators : int, default=5
+        Number of members.
+    n_jobs : int or None, default=None
+        Members trained in parallel with joblib (``-1`` for all cores).
+    random_state : int, RandomState instance or None, default=None
+        Draws the ``random_state`` of each member.
+
+    Attributes
+    ----------
+    estimators_ : list of MDNRegressor
+        The fitted members.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+    n_outputs_ : int
+
+    See Also
+    --------
+    MDNRegressor : A single mixture density network.
+
+    Examples
+    --------
+    >>> from skmdn import MDNEnsembleRegressor, MDNRegressor
+    >>> from skmdn.datasets import make_inverted_sinusoid
+    >>> X, y = make_inverted_sinusoid(300, random_state=0)
+    >>> ens = MDNEnsembleRegressor(
+    ...     MDNRegressor(n_components=3, max_epochs=20), n_estimators=3, random_state=0
+    ... ).fit(X, y)
+    >>> ens.predict_dist(X[:2]).weights.shape
+    (2, 9)
+    """
+
+    _parameter_constraints: dict = {
+        "estimator": [HasMethods(["fit", "predict_dist"]), None],
+        "n_estimators": [Interval(Integral, 1, None, closed="left")],
+        "n_jobs": [Integral, None],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self, estimator=None, *, n_estimators=5, n_jobs=None, random_state=None
+    ):
+        self.estimator = estimator
+        self.n_estimators = n_estimators
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.regressor_tags.poor_score = True
+        tags.target_tags.multi_output = True
+        return tags
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit every member on ``(X, y)``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : MDNEnsembleRegressor
+        """
+        self._validate_params()
+        base = MDNRegressor() if self.estimator is None else self.estimator
+        previous_state = self.__dict__.copy()
+        try:
+            # Validated here too so that the ensemble records the feature
+            # names and rejects bad input before any member is trained.
+            validate_data(self, X, y, multi_output=True, y_numeric=True)
+            rng = check_random_state(self.random_state)
+            seeds = rng.randint(np.iinfo(np.int32).max, size=self.n_estimators)
+            members = [clone(base).set_params(random_state=int(s)) for s in seeds]
+            self.estimators_ = Parallel(n_jobs=self.n_jobs)(
+                delayed(_fit_member)(m, X, y, sample_weight) for m in members
+            )
+            self.n_outputs_ = self.estimators_[0].n_outputs_
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(previous_state)
+            raise
+        return self
+
+    def predict_dist(self, X):
+        """The combined mixture of each row.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        dist : MixtureDistribution or MultivariateMixtureDistribution
+            A mixture of ``n_estimators * n_components`` components per row.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        dists = [member.predict_dist(X) for member in self.estimators_]
+        weights = np.concatenate([d.weights for d in dists], axis=1) / len(dists)
+        means = np.concatenate([d.means for d in dists], axis=1)
+        if self.n_outputs_ == 1:
+            scales = np.concatenate([d.scales for d in dists], axis=1)
+            return MixtureDistribution(weights, means, scales)
+        tril = np.concatenate([d.scale_tril for d in dists], axis=1)
+        return MultivariateMixtureDistribution(weights, means, tril)
