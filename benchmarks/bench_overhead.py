@@ -87,9 +87,13 @@ def main(argv=None):
         times["loop (Adam fused)"].append(t)
 
     best = {k: min(v) for k, v in times.items()}
-    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, "
-          f"{platform.processor() or platform.machine()}")
-    print(f"seed configuration, {args.epochs} full-batch epochs, best of {args.repeats}")
+    print(
+        f"torch {torch.__version__}, threads {torch.get_num_threads()}, "
+        f"{platform.processor() or platform.machine()}"
+    )
+    print(
+        f"seed configuration, {args.epochs} full-batch epochs, best of {args.repeats}"
+    )
     print(f"{'implementation':<20} {'seconds':>8} {'per epoch (us)':>15}")
     for name, t in best.items():
         print(f"{name:<20} {t:8.2f} {1e6 * t / args.epochs:15.0f}")
@@ -97,8 +101,10 @@ def main(argv=None):
     ratio_plain = best["MDNRegressor"] / best["loop (Adam)"]
     ratio_fused = best["MDNRegressor"] / best["loop (Adam fused)"]
     per_repeat = np.array(times["MDNRegressor"]) / np.array(times["loop (Adam)"])
-    print(f"ratio MDNRegressor / hand-written loop (Adam):       {ratio_plain:.3f}"
-          f"  (per repeat: {', '.join(f'{r:.3f}' for r in per_repeat)})")
+    print(
+        f"ratio MDNRegressor / hand-written loop (Adam):       {ratio_plain:.3f}"
+        f"  (per repeat: {', '.join(f'{r:.3f}' for r in per_repeat)})"
+    )
     print(f"ratio MDNRegressor / hand-written loop (Adam fused): {ratio_fused:.3f}")
     return ratio_plain
 

@@ -22,8 +22,13 @@ from skmdn.datasets import make_inverted_sinusoid
 
 BAYES_LIMIT = 1.291
 SEED_RECIPE = dict(
-    n_components=5, hidden_layer_sizes=(20,), lr=1e-3, batch_size=None,
-    max_epochs=8000, early_stopping=False, lr_schedule=None,
+    n_components=5,
+    hidden_layer_sizes=(20,),
+    lr=1e-3,
+    batch_size=None,
+    max_epochs=8000,
+    early_stopping=False,
+    lr_schedule=None,
 )
 
 
@@ -49,8 +54,10 @@ def main(argv=None):
     rows = [("MDNRegressor() defaults", {})]
     if not args.skip_seed_recipe:
         rows.append(("seed recipe (1x20 tanh, 8000 full-batch epochs)", SEED_RECIPE))
-    print(f"inverse sinusoid x | y, n_train=1000, n_test={args.n_test}, "
-          f"{args.draws} training draws; Bayes limit {BAYES_LIMIT}")
+    print(
+        f"inverse sinusoid x | y, n_train=1000, n_test={args.n_test}, "
+        f"{args.draws} training draws; Bayes limit {BAYES_LIMIT}"
+    )
     print(f"{'model':<50} {'test NLL':>9} {'per draw':>24} {'fit s':>6}")
     results = {}
     for name, params in rows:

@@ -38,13 +38,18 @@ BAYES_LIMIT_INVERSE = 1.291  # numerical integration of the true p(x | y)
 def gaussian_nll(y_true, y_pred, variance):
     """Mean NLL of ``y_true`` under N(y_pred, variance)."""
     return float(
-        np.mean(0.5 * np.log(2 * np.pi * variance) + (y_true - y_pred) ** 2 / (2 * variance))
+        np.mean(
+            0.5 * np.log(2 * np.pi * variance) + (y_true - y_pred) ** 2 / (2 * variance)
+        )
     )
 
 
 def fit_mlp(X, y, seed):
     mlp = MLPRegressor(
-        hidden_layer_sizes=(20,), activation="tanh", solver="lbfgs", max_iter=3000,
+        hidden_layer_sizes=(20,),
+        activation="tanh",
+        solver="lbfgs",
+        max_iter=3000,
         random_state=seed,
     )
     with warnings.catch_warnings():
@@ -57,7 +62,9 @@ def fit_mlp(X, y, seed):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--output", default="demo-output", help="folder for the figures")
+    parser.add_argument(
+        "--output", default="demo-output", help="folder for the figures"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--n-test", type=int, default=20_000)
     args = parser.parse_args(argv)
@@ -70,7 +77,9 @@ def main(argv=None):
 
     # 2. The inverse problem, for the MLP and the MDN.
     X, y = make_inverted_sinusoid(1000, random_state=args.seed)
-    X_test, y_test = make_inverted_sinusoid(args.n_test, random_state=args.seed + 10_000)
+    X_test, y_test = make_inverted_sinusoid(
+        args.n_test, random_state=args.seed + 10_000
+    )
     mlp, variance = fit_mlp(X, y, args.seed)
     start = time.perf_counter()
     mdn = MDNRegressor(random_state=args.seed).fit(X, y)
@@ -101,8 +110,12 @@ def main(argv=None):
     ax = axes[0, 1]
     ax.scatter(X[:, 0], y, s=4, alpha=0.2, label="data")
     ax.plot(grid[:, 0], mlp.predict(grid), "C1", lw=2, label="MLP (MSE)")
-    ax.set(title="2. Inverse problem x | y: MSE predicts the mean",
-           xlabel="y", ylabel="x", ylim=(-12, 12))
+    ax.set(
+        title="2. Inverse problem x | y: MSE predicts the mean",
+        xlabel="y",
+        ylabel="x",
+        ylim=(-12, 12),
+    )
     ax.legend(loc="upper left")
 
     ax = axes[0, 2]
@@ -111,7 +124,9 @@ def main(argv=None):
 
     ax = axes[1, 0]
     ax.plot(grid[:, 0], dist.scales[:, order], lw=2)
-    ax.set(title="4. MDN scales $\\sigma_k(y)$", xlabel="y", ylabel="standard deviation")
+    ax.set(
+        title="4. MDN scales $\\sigma_k(y)$", xlabel="y", ylabel="standard deviation"
+    )
 
     ax = axes[1, 1]
     ax.scatter(X[:, 0], y, s=4, alpha=0.1, color="grey")
@@ -119,14 +134,24 @@ def main(argv=None):
         mu, sd = dist.means[:, k], dist.scales[:, k]
         ax.plot(grid[:, 0], mu, color=f"C{j}", lw=2)
         ax.fill_between(grid[:, 0], mu - sd, mu + sd, color=f"C{j}", alpha=0.25)
-    ax.set(title="5. Means $\\mu_k(y) \\pm \\sigma_k(y)$", xlabel="y", ylabel="x",
-           ylim=(-12, 12))
+    ax.set(
+        title="5. Means $\\mu_k(y) \\pm \\sigma_k(y)$",
+        xlabel="y",
+        ylabel="x",
+        ylim=(-12, 12),
+    )
 
     ax = axes[1, 2]
     ax.scatter(X[:, 0], y, s=4, alpha=0.2, label="training data")
-    ax.scatter(grid[:, 0], samples, s=4, alpha=0.6, color="C3", label="samples from the MDN")
-    ax.set(title=f"6. Samples: test NLL {nll_mdn:.3f} (Bayes {BAYES_LIMIT_INVERSE})",
-           xlabel="y", ylabel="x", ylim=(-12, 12))
+    ax.scatter(
+        grid[:, 0], samples, s=4, alpha=0.6, color="C3", label="samples from the MDN"
+    )
+    ax.set(
+        title=f"6. Samples: test NLL {nll_mdn:.3f} (Bayes {BAYES_LIMIT_INVERSE})",
+        xlabel="y",
+        ylabel="x",
+        ylim=(-12, 12),
+    )
     ax.legend(loc="upper left")
 
     path = out / "inverted_sinusoid.png"

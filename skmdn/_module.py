@@ -15,7 +15,12 @@ from scipy.stats import norm
 from torch import nn
 from torch.nn import functional as F
 
-__all__ = ["MixtureOutput", "MixtureDensityNetwork", "MixtureNLLLoss", "mixture_log_prob"]
+__all__ = [
+    "MixtureOutput",
+    "MixtureDensityNetwork",
+    "MixtureNLLLoss",
+    "mixture_log_prob",
+]
 
 ACTIVATIONS = {
     "tanh": nn.Tanh,

@@ -14,11 +14,15 @@ from skmdn import MixtureDensityNetwork, MixtureNLLLoss, MixtureOutput, mixture_
 
 def _random_output(batch, k, d, full=False, seed=0):
     g = torch.Generator().manual_seed(seed)
-    log_w = torch.log_softmax(torch.randn(batch, k, generator=g, dtype=torch.float64), -1)
+    log_w = torch.log_softmax(
+        torch.randn(batch, k, generator=g, dtype=torch.float64), -1
+    )
     means = torch.randn(batch, k, d, generator=g, dtype=torch.float64)
     if full:
         raw = torch.randn(batch, k, d, d, generator=g, dtype=torch.float64)
-        tril = torch.tril(raw, diagonal=-1) + torch.diag_embed(raw.diagonal(0, -2, -1).exp())
+        tril = torch.tril(raw, diagonal=-1) + torch.diag_embed(
+            raw.diagonal(0, -2, -1).exp()
+        )
         return MixtureOutput(log_w, means, tril)
     scales = torch.rand(batch, k, d, generator=g, dtype=torch.float64) + 0.1
     return MixtureOutput(log_w, means, scales)
@@ -29,7 +33,8 @@ def test_loss_equals_torch_distributions_mixture(d):
     out = _random_output(64, 4, d)
     y = torch.randn(64, d, dtype=torch.float64)
     reference = MixtureSameFamily(
-        Categorical(logits=out.log_weights), Independent(Normal(out.means, out.scales), 1)
+        Categorical(logits=out.log_weights),
+        Independent(Normal(out.means, out.scales), 1),
     )
     expected = -reference.log_prob(y).mean()
     torch.testing.assert_close(MixtureNLLLoss()(out, y), expected)
@@ -41,7 +46,8 @@ def test_full_covariance_log_prob_equals_multivariate_normal():
     out = _random_output(32, 3, 2, full=True)
     y = torch.randn(32, 2, dtype=torch.float64)
     reference = MixtureSameFamily(
-        Categorical(logits=out.log_weights), MultivariateNormal(out.means, scale_tril=out.scales)
+        Categorical(logits=out.log_weights),
+        MultivariateNormal(out.means, scale_tril=out.scales),
     )
     torch.testing.assert_close(mixture_log_prob(out, y), reference.log_prob(y))
 
@@ -66,7 +72,9 @@ def test_loss_and_gradient_finite_for_extreme_targets():
 
 
 def test_scales_respect_the_floor_and_weights_are_normalized():
-    module = MixtureDensityNetwork(1, n_components=4, hidden_layer_sizes=(4,), min_scale=0.05)
+    module = MixtureDensityNetwork(
+        1, n_components=4, hidden_layer_sizes=(4,), min_scale=0.05
+    )
     with torch.no_grad():
         module.head.bias.fill_(-1e4)
         out = module(torch.randn(5, 1))
@@ -75,7 +83,9 @@ def test_scales_respect_the_floor_and_weights_are_normalized():
 
 
 def test_full_covariance_factor_is_lower_triangular_with_positive_diagonal():
-    module = MixtureDensityNetwork(3, n_outputs=3, n_components=2, covariance_type="full")
+    module = MixtureDensityNetwork(
+        3, n_outputs=3, n_components=2, covariance_type="full"
+    )
     out = module(torch.randn(7, 3))
     assert out.scales.shape == (7, 2, 3, 3)
     assert torch.equal(out.scales, torch.tril(out.scales))
