@@ -495,8 +495,12 @@ class MDNRegressor(MixturePredictionMixin, RegressorMixin, BaseEstimator):
     def _mixture_params(self, X):
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=np.float64)
-        Xs = as_float_tensor((X - self.x_mean_) / self.x_scale_, self.device)
-        log_weights, means, scales = self._forward(self.net_.module_, Xs)
+        module = self.net_.module_
+        # The module's own device, not self.device: skorch maps a net trained
+        # on CUDA to the CPU when it is unpickled on a machine without one.
+        device = next(module.parameters()).device
+        Xs = as_float_tensor((X - self.x_mean_) / self.x_scale_, device)
+        log_weights, means, scales = self._forward(module, Xs)
         weights = np.exp(log_weights)
         weights /= weights.sum(axis=1, keepdims=True)
         means = means * self.y_scale_ + self.y_mean_
