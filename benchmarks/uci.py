@@ -1,0 +1,706 @@
+"""UCI regression benchmark: test NLL and RMSE on the standard splits.
+
+Protocol of the probabilistic-regression literature (Hernández-Lobato & Adams
+2015; Gal & Ghahramani 2016; Lakshminarayanan et al. 2017; Duan et al. 2020):
+for each split, fit on the training rows and report, on the test rows, the
+negative log-likelihood per sample in the target's units and the RMSE of the
+predicted mean; then the mean ± standard error over splits. Every model sees
+the same splits in the same run; the fit of each is timed.
+
+Usage::
+
+    python benchmarks/uci.py --datasets yacht,bostonHousing --splits 5 \\
+        --models mdn,ngboost --out benchmarks/results
+
+See ``benchmarks/README.md`` for the models, the cost and the caveats.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import csv
+import datetime
+import importlib.metadata
+import os
+import platform
+import re
+import shlex
+import sys
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+# Run as a file, not a package: make the sibling uci_models importable from
+# any working directory.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from uci_models import (  # noqa: E402
+    MODEL_NAMES,
+    PUBLISHED_METHODS,
+    PUBLISHED_NLL,
+    PUBLISHED_RMSE,
+    PUBLISHED_SOURCE,
+    TUNING_GRIDS,
+    BenchmarkOptions,
+    check_available,
+    make_model,
+    published_name,
+)
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_DATA = REPO_ROOT.parent / "shared" / "data" / "uci"
+DEFAULT_OUT = REPO_ROOT / "benchmarks" / "results"
+INTEGER_MARK = "†"
+INTEGER_NOTE = (
+    "integer target: densities of continuous models are not comparable; a "
+    "density model can put spikes on the grades"
+)
+CSV_FIELDS = (
+    "dataset",
+    "model",
+    "split",
+    "n_train",
+    "n_test",
+    "nll",
+    "rmse",
+    "fit_seconds",
+    "integer_target",
+    "dequantized",
+    "notes",
+)
+VERSION_PACKAGES = (
+    "numpy",
+    "scipy",
+    "scikit-learn",
+    "torch",
+    "skorch",
+    "skmdn",
+    "ngboost",
+    "skpro",
+    "pandas",
+)
+
+
+@dataclass
+class UCIDataset:
+    """One dataset in the standard layout.
+
+    Attributes
+    ----------
+    name : str
+        Folder name.
+    X : ndarray of shape (n_samples, n_features)
+    y : ndarray of shape (n_samples,)
+    splits : list of (ndarray, ndarray)
+        Train and test row indices of each split.
+    integer_target : bool
+        True when every target value is an integer (e.g. a wine grade).
+    """
+
+    name: str
+    X: np.ndarray
+    y: np.ndarray
+    splits: list
+    integer_target: bool
+
+
+def find_datasets(root):
+    """List the dataset folders of ``root`` that follow the standard layout.
+
+    Parameters
+    ----------
+    root : str or Path
+        Folder holding one subfolder per dataset.
+
+    Returns
+    -------
+    list of str
+        Sorted names of the subfolders with ``data/data.txt``.
+    """
+    root = Path(root)
+    return sorted(p.parent.parent.name for p in root.glob("*/data/data.txt"))
+
+
+def _read_indices(path):
+    return np.loadtxt(path, dtype=np.int64, ndmin=1)
+
+
+def load_dataset(root, name):
+    """Read one dataset and its splits from the standard layout.
+
+    Parameters
+    ----------
+    root : str or Path
+        Folder holding the dataset folders.
+    name : str
+        Dataset folder name; files are read from ``root/name/data/``.
+
+    Returns
+    -------
+    UCIDataset
+        Features, target, splits and whether the target is integral.
+    """
+    folder = Path(root) / name / "data"
+    if not (folder / "data.txt").is_file():
+        raise FileNotFoundError(f"{folder / 'data.txt'} not found")
+    data = np.loadtxt(folder / "data.txt", ndmin=2)
+    features = _read_indices(folder / "index_features.txt")
+    target = _read_indices(folder / "index_target.txt")
+    if target.size != 1:
+        raise ValueError(f"{name}: one target column expected, got {target}")
+    X = data[:, features]
+    y = data[:, int(target[0])]
+
+    if (folder / "n_splits.txt").is_file():
+        n_splits = int(np.loadtxt(folder / "n_splits.txt"))
+    else:
+        n_splits = len(list(folder.glob("index_train_*.txt")))
+    splits = []
+    for k in range(n_splits):
+        train = _read_indices(folder / f"index_train_{k}.txt")
+        test = _read_indices(folder / f"index_test_{k}.txt")
+        for part in (train, test):
+            if part.size and (part.min() < 0 or part.max() >= len(y)):
+                raise ValueError(f"{name}: split {k} indexes rows out of range")
+        splits.append((train, test))
+    if not splits:
+        raise ValueError(f"{name}: no splits found in {folder}")
+    integer_target = bool(np.all(y == np.round(y)))
+    return UCIDataset(name, X, y, splits, integer_target)
+
+
+def dequantize(y, split):
+    """Add U(-0.5, 0.5) noise to an integer target, reproducibly per split.
+
+    Parameters
+    ----------
+    y : ndarray of shape (n_samples,)
+        Integer-valued target, all rows of the dataset.
+    split : int
+        Split index; the same split gets the same noise for every model.
+
+    Returns
+    -------
+    ndarray of shape (n_samples,)
+        A continuous target whose density integrates the grades' masses.
+    """
+    rng = np.random.default_rng(10_000 + split)
+    return y + rng.uniform(-0.5, 0.5, size=y.shape)
+
+
+def evaluate_split(model, X_train, y_train, X_test, y_test, y_test_rmse):
+    """Fit one model on one split and score it on the test rows.
+
+    Parameters
+    ----------
+    model : object
+        Adapter from :func:`uci_models.make_model`.
+    X_train, y_train, X_test, y_test : ndarray
+        The split's rows; ``y_test`` is the target the NLL is computed on.
+    y_test_rmse : ndarray
+        The target the RMSE is computed on (the undequantized one).
+
+    Returns
+    -------
+    dict
+        ``nll`` (= -mean test log-likelihood), ``rmse`` and ``fit_seconds``.
+    """
+    start = time.perf_counter()
+    model.fit(X_train, y_train)
+    fit_seconds = time.perf_counter() - start
+    log_lik = np.asarray(model.log_likelihood(X_test, y_test), dtype=float)
+    mean = np.asarray(model.predict_mean(X_test), dtype=float).ravel()
+    return {
+        "nll": float(-np.mean(log_lik)),
+        "rmse": float(np.sqrt(np.mean((mean - y_test_rmse) ** 2))),
+        "fit_seconds": fit_seconds,
+    }
+
+
+def run_benchmark(datasets, models, options, root, n_splits=None, dequant=False):
+    """Run every model on every split of every dataset.
+
+    Parameters
+    ----------
+    datasets : list of str
+        Dataset folder names under ``root``.
+    models : list of str
+        Model names (see :data:`uci_models.MODEL_NAMES`), already checked to
+        be importable.
+    options : BenchmarkOptions
+        Settings shared by the models.
+    root : Path
+        Data folder.
+    n_splits : int or None
+        Run the first ``n_splits`` splits only; None runs all.
+    dequant : bool
+        Dequantize integer targets (see :func:`dequantize`).
+
+    Yields
+    ------
+    dict
+        One row per dataset, model and split, with the fields of
+        :data:`CSV_FIELDS`.
+    """
+    for name in datasets:
+        data = load_dataset(root, name)
+        splits = data.splits[:n_splits] if n_splits else data.splits
+        dequantized = dequant and data.integer_target
+        for k, (train, test) in enumerate(splits):
+            y = dequantize(data.y, k) if dequantized else data.y
+            for model_name in models:
+                row = {
+                    "dataset": name,
+                    "model": model_name,
+                    "split": k,
+                    "n_train": len(train),
+                    "n_test": len(test),
+                    "nll": np.nan,
+                    "rmse": np.nan,
+                    "fit_seconds": np.nan,
+                    "integer_target": data.integer_target,
+                    "dequantized": dequantized,
+                    "notes": "",
+                }
+                row.update(_run_one(model_name, k, options, data, y, train, test))
+                _progress(row, len(splits))
+                yield row
+
+
+def _run_one(model_name, split, options, data, y, train, test):
+    try:
+        model = make_model(model_name, split, options, len(train))
+        if isinstance(model, str):
+            return {"notes": model}
+        scores = evaluate_split(
+            model, data.X[train], y[train], data.X[test], y[test], data.y[test]
+        )
+        return {**scores, "notes": model.describe()}
+    except Exception as exc:
+        # One failed fit (divergence, a peer's bug) must not lose the hours
+        # already spent on the other models and splits.
+        return {"notes": f"failed: {type(exc).__name__}: {exc}"}
+
+
+def _progress(row, n_splits):
+    if np.isnan(row["nll"]):
+        result = row["notes"]
+    else:
+        result = (
+            f"nll={row['nll']:.3f} rmse={row['rmse']:.3f} fit={row['fit_seconds']:.1f}s"
+        )
+        if row["notes"]:
+            result += f" ({row['notes']})"
+    print(
+        f"[{row['dataset']} split {row['split'] + 1}/{n_splits}] "
+        f"{row['model']}: {result}",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+def write_csv(rows, path):
+    """Write the per-split results.
+
+    Parameters
+    ----------
+    rows : list of dict
+        Rows from :func:`run_benchmark`.
+    path : Path
+        Output file.
+    """
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=CSV_FIELDS)
+        writer.writeheader()
+        for row in rows:
+            writer.writerow(
+                {k: f"{v:.6g}" if isinstance(v, float) else v for k, v in row.items()}
+            )
+
+
+def summarize(values):
+    """Mean and standard error over splits, ignoring failed splits.
+
+    Parameters
+    ----------
+    values : array-like
+        One value per split.
+
+    Returns
+    -------
+    mean, se : float
+        ``se`` is ``std / sqrt(n)`` with the population std (``ddof=0``), as
+        in the PBP and MC-dropout code; NaN when no split succeeded.
+    n : int
+        Number of finite values.
+    """
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return np.nan, np.nan, 0
+    return values.mean(), values.std() / np.sqrt(values.size), values.size
+
+
+def _cell(rows, field, digits=2, with_se=True):
+    if not rows:
+        return ""
+    mean, se, n = summarize([r[field] for r in rows])
+    if n == 0:
+        note = rows[0]["notes"]
+        return "n/a" if note.startswith("exact GP skipped") else "failed"
+    text = f"{mean:.{digits}f}"
+    if with_se and n > 1:
+        text += f" ± {se:.{digits}f}"
+    if n < len(rows):
+        text += f" ({len(rows) - n} failed)"
+    return text
+
+
+def _dataset_label(name, rows):
+    n_splits = len({r["split"] for r in rows})
+    label = f"{name} ({n_splits})"
+    if rows and rows[0]["integer_target"]:
+        label += " " + INTEGER_MARK
+        if rows[0]["dequantized"]:
+            label += " deq."
+    return label
+
+
+def package_versions():
+    """Versions of the packages the results depend on.
+
+    Returns
+    -------
+    dict
+        Package name to version, ``"not installed"`` when missing.
+    """
+    versions = {"python": platform.python_version()}
+    for package in VERSION_PACKAGES:
+        try:
+            versions[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            versions[package] = "not installed"
+    return versions
+
+
+def write_summary(rows, path, command, models, options, skipped):
+    """Write the Markdown summary: NLL, RMSE and fit-time tables.
+
+    Parameters
+    ----------
+    rows : list of dict
+        Rows from :func:`run_benchmark`.
+    path : Path
+        Output file.
+    command : str
+        The command line, for the header.
+    models : list of str
+        The models that ran, in column order.
+    options : BenchmarkOptions
+        Settings of the run.
+    skipped : dict
+        Model name to the reason it was not run.
+    """
+    datasets = list(dict.fromkeys(r["dataset"] for r in rows))
+    by_cell = {}
+    for r in rows:
+        by_cell.setdefault((r["dataset"], r["model"]), []).append(r)
+    versions = package_versions()
+    lines = [
+        "# UCI regression benchmark",
+        "",
+        f"- date: {datetime.datetime.now().astimezone().isoformat(timespec='seconds')}",
+        f"- command: `{command}`",
+        "- versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()),
+        f"- machine: {platform.platform()}, {platform.machine()}, "
+        f"{os.cpu_count()} CPUs",
+        f"- mdn-tuned grid ({options.grid}): {TUNING_GRIDS[options.grid]}, "
+        "3-fold shuffled inner CV scored by mean log-likelihood",
+    ]
+    if options.mdn_params:
+        lines.append(f"- skmdn parameters overridden: {options.mdn_params}")
+    for model, reason in skipped.items():
+        lines.append(f"- {model} not run: {reason}")
+    lines += [
+        "",
+        "Test NLL per sample in the target's units (lower is better), mean ± "
+        "standard error over splits (number of splits in parentheses). "
+        "Published columns: " + PUBLISHED_SOURCE,
+        "",
+    ]
+
+    def table(title, field, digits, published, with_se=True):
+        header = ["dataset", *models]
+        if published is not None:
+            header += [f"{m} (publ.)" for m in PUBLISHED_METHODS]
+        out = [f"## {title}", "", _row(header), _row(["---"] * len(header))]
+        for name in datasets:
+            ds_rows = [r for r in rows if r["dataset"] == name]
+            cells = [_dataset_label(name, ds_rows)]
+            cells += [
+                _cell(by_cell.get((name, m), []), field, digits, with_se)
+                for m in models
+            ]
+            if published is not None:
+                cells += _published_cells(published, published_name(name))
+            out.append(_row(cells))
+        return out + [""]
+
+    lines += table("Test NLL", "nll", 2, PUBLISHED_NLL)
+    lines += table("Test RMSE", "rmse", 2, PUBLISHED_RMSE)
+    lines += table("Fit time (seconds per split)", "fit_seconds", 1, None, False)
+    if any(r["integer_target"] for r in rows):
+        lines += [f"{INTEGER_MARK} {INTEGER_NOTE}."]
+        if any(r["dequantized"] for r in rows):
+            lines += [
+                "deq.: dequantized with U(-0.5, 0.5) noise on train and test "
+                "targets (`--dequantize`): the NLL is that of a continuous "
+                "density; RMSE is against the original grades. The published "
+                "columns are on the raw grades.",
+            ]
+        lines.append("")
+    failures = sorted(
+        {(r["dataset"], r["model"], r["notes"]) for r in rows if "failed" in r["notes"]}
+    )
+    for dataset, model, note in failures:
+        lines.append(f"- {dataset} / {model}: {note}")
+    Path(path).write_text("\n".join(lines).rstrip() + "\n", encoding="utf-8")
+
+
+def _row(cells):
+    return "| " + " | ".join(cells) + " |"
+
+
+def _published_cells(published, key):
+    if key is None:
+        return [""] * len(PUBLISHED_METHODS)
+    values = published[key]
+    return [
+        f"{v[0]:.2f} ± {v[1]:.2f}" if isinstance(v, tuple) else f"{v:.2f}"
+        for v in values
+    ]
+
+
+def plot_nll(rows, path, models):
+    """Plot test NLL per dataset, one panel each, with error bars.
+
+    Our models are filled markers with ± one standard error; the published
+    numbers are hollow grey markers to their right.
+
+    Parameters
+    ----------
+    rows : list of dict
+        Rows from :func:`run_benchmark`.
+    path : Path
+        Output PNG file.
+    models : list of str
+        Models in plotting order.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    datasets = list(dict.fromkeys(r["dataset"] for r in rows))
+    n_cols = min(4, len(datasets))
+    n_rows = -(-len(datasets) // n_cols)
+    fig, axes = plt.subplots(
+        n_rows, n_cols, figsize=(3.6 * n_cols, 3.4 * n_rows), squeeze=False
+    )
+    for ax, name in zip(axes.flat, datasets):
+        labels, means, ses, colors = [], [], [], []
+        for i, model in enumerate(models):
+            mean, se, _ = summarize(
+                [r["nll"] for r in rows if r["dataset"] == name and r["model"] == model]
+            )
+            labels.append(model)
+            means.append(mean)
+            ses.append(se)
+            colors.append(f"C{i}")
+        x = np.arange(len(labels))
+        for xi, mean, se, color in zip(x, means, ses, colors):
+            ax.errorbar(xi, mean, yerr=se, fmt="o", color=color, capsize=3)
+        key = published_name(name)
+        if key is not None:
+            px = len(labels) + np.arange(len(PUBLISHED_METHODS))
+            pm = [v[0] for v in PUBLISHED_NLL[key]]
+            pe = [v[1] for v in PUBLISHED_NLL[key]]
+            ax.errorbar(px, pm, yerr=pe, fmt="o", mfc="none", color="0.5", capsize=3)
+            labels += [f"{m} (publ.)" for m in PUBLISHED_METHODS]
+            x = np.arange(len(labels))
+        ax.set_xticks(x)
+        ax.set_xticklabels(labels, rotation=60, ha="right", fontsize=7)
+        ds_rows = [r for r in rows if r["dataset"] == name]
+        ax.set_title(_dataset_label(name, ds_rows), fontsize=9)
+        ax.set_ylabel("test NLL (lower is better)", fontsize=8)
+        ax.grid(axis="y", alpha=0.3)
+    for ax in axes.flat[len(datasets) :]:
+        ax.set_visible(False)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def _parse_list(text, choices=None, what="value"):
+    items = [s.strip() for s in text.split(",") if s.strip()]
+    if choices is not None:
+        unknown = [s for s in items if s not in choices]
+        if unknown:
+            raise argparse.ArgumentTypeError(
+                f"unknown {what} {unknown}; choose from {', '.join(choices)}"
+            )
+    return items
+
+
+def _parse_assignment(text):
+    key, sep, value = text.partition("=")
+    if not sep or not re.fullmatch(r"[A-Za-z_]\w*", key):
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    try:
+        return key, ast.literal_eval(value)
+    except (ValueError, SyntaxError):
+        return key, value
+
+
+def build_parser():
+    """Command-line interface of the benchmark.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+    """
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=DEFAULT_DATA,
+        help="folder of datasets in the standard layout "
+        "(<name>/data/data.txt, index_*.txt)",
+    )
+    parser.add_argument(
+        "--datasets",
+        default=None,
+        help="comma-separated dataset folder names (default: every dataset "
+        "folder under --data)",
+    )
+    parser.add_argument(
+        "--splits",
+        type=int,
+        default=None,
+        help="run only the first N splits of each dataset (default: all)",
+    )
+    parser.add_argument(
+        "--models",
+        default=",".join(MODEL_NAMES),
+        help=f"comma-separated models from: {', '.join(MODEL_NAMES)}",
+    )
+    parser.add_argument(
+        "--grid",
+        choices=sorted(TUNING_GRIDS),
+        default="small",
+        help="tuning grid of mdn-tuned: small (12 candidates) or tiny (4)",
+    )
+    parser.add_argument(
+        "--n-jobs",
+        type=int,
+        default=None,
+        help="parallel jobs of the inner grid search and of the ensemble",
+    )
+    parser.add_argument(
+        "--dequantize",
+        action="store_true",
+        help="add U(-0.5, 0.5) noise to integer targets (train and test) so "
+        "that the NLL is that of a continuous density",
+    )
+    parser.add_argument(
+        "--mdn-set",
+        action="append",
+        type=_parse_assignment,
+        default=[],
+        metavar="KEY=VALUE",
+        help="override an MDNRegressor parameter in every skmdn model (repeat "
+        "for several), e.g. --mdn-set max_epochs=50 for a smoke run",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=DEFAULT_OUT,
+        help="output folder for uci_results.csv, uci_summary.md, uci_nll.png",
+    )
+    return parser
+
+
+def main(argv=None):
+    """Run the benchmark from the command line.
+
+    Parameters
+    ----------
+    argv : list of str or None
+        Arguments; None reads ``sys.argv``.
+
+    Returns
+    -------
+    list of dict
+        The per-split result rows.
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.splits is not None and args.splits < 1:
+        parser.error("--splits must be at least 1")
+    try:
+        models = _parse_list(args.models, MODEL_NAMES, "model")
+    except argparse.ArgumentTypeError as exc:
+        parser.error(str(exc))
+    available = find_datasets(args.data)
+    if not available:
+        parser.error(f"no dataset in the standard layout under {args.data}")
+    datasets = available if args.datasets is None else _parse_list(args.datasets)
+    missing = [d for d in datasets if d not in available]
+    if missing:
+        parser.error(f"datasets {missing} not under {args.data}: {available}")
+
+    skipped = {}
+    for model in models:
+        reason = check_available(model)
+        if reason is not None:
+            skipped[model] = reason
+            print(f"note: skipping {model}: {reason}", file=sys.stderr)
+    models = [m for m in models if m not in skipped]
+    if not models:
+        parser.error("none of the requested models can run")
+
+    options = BenchmarkOptions(
+        grid=args.grid, n_jobs=args.n_jobs, mdn_params=dict(args.mdn_set)
+    )
+    args.out.mkdir(parents=True, exist_ok=True)
+    csv_path = args.out / "uci_results.csv"
+    argv_list = sys.argv[1:] if argv is None else list(argv)
+    command = shlex.join(["python", "benchmarks/uci.py", *argv_list])
+
+    rows = []
+    with warnings.catch_warnings():
+        # Peers warn per fit (convergence, deprecations); the progress lines
+        # on stderr are the record that matters.
+        warnings.simplefilter("ignore")
+        for row in run_benchmark(
+            datasets, models, options, args.data, args.splits, args.dequantize
+        ):
+            rows.append(row)
+            # Rewritten after every fit so that an interrupted run keeps its
+            # finished splits.
+            write_csv(rows, csv_path)
+    write_summary(rows, args.out / "uci_summary.md", command, models, options, skipped)
+    plot_nll(rows, args.out / "uci_nll.png", models)
+    print(f"wrote {csv_path}, uci_summary.md and uci_nll.png", file=sys.stderr)
+    return rows
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,239 @@
+"""The UCI benchmark script: data loader, protocol and outputs, on toy data."""
+
+import csv
+import importlib.util
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def _load(name):
+    spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+uci = _load("uci")
+uci_models = sys.modules["uci_models"]
+
+FAST_MDN = [
+    "--mdn-set",
+    "max_epochs=3",
+    "--mdn-set",
+    "hidden_layer_sizes=(4,)",
+    "--mdn-set",
+    "batch_size=None",
+]
+
+
+def _write_dataset(root, name, data, target, n_splits=2, n_test=8, seed=0):
+    """Write ``data`` in the standard layout with random 'n_test' test rows."""
+    folder = root / name / "data"
+    folder.mkdir(parents=True)
+    np.savetxt(folder / "data.txt", data)
+    features = [j for j in range(data.shape[1]) if j != target]
+    np.savetxt(folder / "index_features.txt", features, fmt="%d")
+    np.savetxt(folder / "index_target.txt", [target], fmt="%d")
+    np.savetxt(folder / "n_splits.txt", [n_splits], fmt="%d")
+    rng = np.random.default_rng(seed)
+    for k in range(n_splits):
+        perm = rng.permutation(len(data))
+        np.savetxt(folder / f"index_train_{k}.txt", perm[n_test:], fmt="%d")
+        np.savetxt(folder / f"index_test_{k}.txt", perm[:n_test], fmt="%d")
+
+
+@pytest.fixture
+def data_root(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(48, 3))
+    y = X @ [1.0, -2.0, 0.5] + 0.3 * rng.normal(size=48)
+    # Target in the middle column: the loader must follow the index files.
+    _write_dataset(tmp_path, "toy", np.column_stack([X[:, :2], y, X[:, 2]]), 2)
+    grades = np.clip(np.round(5 + X[:, 0]), 3, 8)
+    _write_dataset(tmp_path, "grades", np.column_stack([X, grades]), 3, seed=1)
+    (tmp_path / "not-a-dataset").mkdir()
+    return tmp_path
+
+
+def _read_csv(path):
+    with open(path, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def test_loader_follows_the_index_files(data_root):
+    assert uci.find_datasets(data_root) == ["grades", "toy"]
+    data = uci.load_dataset(data_root, "toy")
+    raw = np.loadtxt(data_root / "toy" / "data" / "data.txt")
+    np.testing.assert_array_equal(data.y, raw[:, 2])
+    np.testing.assert_array_equal(data.X, raw[:, [0, 1, 3]])
+    assert len(data.splits) == 2
+    train, test = data.splits[1]
+    assert len(train) == 40 and len(test) == 8
+    assert not set(train) & set(test)
+    assert not data.integer_target
+    assert uci.load_dataset(data_root, "grades").integer_target
+
+
+def test_loader_rejects_out_of_range_split(data_root):
+    folder = data_root / "toy" / "data"
+    np.savetxt(folder / "index_test_1.txt", [0, 1, 48], fmt="%d")
+    with pytest.raises(ValueError, match="out of range"):
+        uci.load_dataset(data_root, "toy")
+
+
+def test_dequantize_is_reproducible_and_within_half_a_grade():
+    y = np.arange(10.0)
+    noisy = uci.dequantize(y, split=3)
+    assert np.all(np.abs(noisy - y) <= 0.5)
+    np.testing.assert_array_equal(noisy, uci.dequantize(y, split=3))
+    assert not np.array_equal(noisy, uci.dequantize(y, split=4))
+
+
+def test_summary_is_mean_and_standard_error_over_finite_splits():
+    mean, se, n = uci.summarize([1.0, 2.0, 3.0, np.nan])
+    assert (mean, n) == (2.0, 3)
+    assert se == pytest.approx(np.std([1.0, 2.0, 3.0]) / np.sqrt(3))
+
+
+def test_published_tables_cover_the_standard_datasets():
+    for folder in ("bostonHousing", "wine-quality-red", "yacht", "power-plant"):
+        key = uci_models.published_name(folder)
+        assert len(uci_models.PUBLISHED_NLL[key]) == len(uci_models.PUBLISHED_METHODS)
+        assert len(uci_models.PUBLISHED_RMSE[key]) == len(uci_models.PUBLISHED_METHODS)
+    assert uci_models.PUBLISHED_NLL["Yacht"][3] == (0.20, 0.26)
+
+
+def test_benchmark_writes_results_summary_and_figure(data_root, tmp_path):
+    out = tmp_path / "out"
+    rows = uci.main(
+        ["--data", str(data_root), "--models", "gaussian-baseline,mdn"]
+        + FAST_MDN
+        + ["--splits", "1", "--out", str(out)]
+    )
+    assert len(rows) == 2 * 2  # datasets x models, one split
+    written = _read_csv(out / "uci_results.csv")
+    assert [(r["dataset"], r["model"]) for r in written] == [
+        ("grades", "gaussian-baseline"),
+        ("grades", "mdn"),
+        ("toy", "gaussian-baseline"),
+        ("toy", "mdn"),
+    ]
+    for r in written:
+        assert np.isfinite(float(r["nll"])) and float(r["rmse"]) > 0
+        assert float(r["fit_seconds"]) >= 0
+    summary = (out / "uci_summary.md").read_text(encoding="utf-8")
+    assert "| dataset | gaussian-baseline | mdn |" in summary
+    assert "grades (1) †" in summary and "integer target" in summary
+    assert "scikit-learn" in summary and "--splits 1" in summary
+    assert (out / "uci_nll.png").stat().st_size > 0
+
+
+def test_nll_is_minus_mean_log_likelihood_in_target_units(data_root, tmp_path):
+    from scipy import stats
+    from sklearn.linear_model import BayesianRidge
+    from sklearn.preprocessing import StandardScaler
+
+    rows = uci.main(
+        ["--data", str(data_root), "--datasets", "toy", "--splits", "2"]
+        + ["--models", "gaussian-baseline", "--out", str(tmp_path / "out")]
+    )
+    data = uci.load_dataset(data_root, "toy")
+    train, test = data.splits[1]
+    scaler = StandardScaler().fit(data.X[train])
+    ridge = BayesianRidge().fit(scaler.transform(data.X[train]), data.y[train])
+    mean, std = ridge.predict(scaler.transform(data.X[test]), return_std=True)
+    expected = -stats.norm.logpdf(data.y[test], mean, std).mean()
+    assert rows[1]["split"] == 1
+    assert rows[1]["nll"] == pytest.approx(expected)
+    rmse = np.sqrt(np.mean((mean - data.y[test]) ** 2))
+    assert rows[1]["rmse"] == pytest.approx(rmse)
+
+
+def test_dequantize_option_changes_only_integer_targets(data_root, tmp_path):
+    args = ["--data", str(data_root), "--splits", "1", "--models"]
+    plain = uci.main(args + ["gaussian-baseline", "--out", str(tmp_path / "a")])
+    deq = uci.main(
+        args + ["gaussian-baseline", "--dequantize", "--out", str(tmp_path / "b")]
+    )
+    by_name = {r["dataset"]: r for r in plain}
+    for row in deq:
+        same = row["nll"] == by_name[row["dataset"]]["nll"]
+        assert row["dequantized"] == (row["dataset"] == "grades")
+        assert same == (row["dataset"] == "toy")
+
+
+def test_tuned_mdn_runs_the_tiny_grid(data_root, tmp_path):
+    rows = uci.main(
+        ["--data", str(data_root), "--datasets", "toy", "--splits", "1"]
+        + ["--models", "mdn-tuned", "--grid", "tiny"]
+        + FAST_MDN
+        + ["--out", str(tmp_path / "out")]
+    )
+    assert np.isfinite(rows[0]["nll"])
+    assert "n_components=" in rows[0]["notes"]
+
+
+def test_tuning_grid_drops_parameters_the_estimator_lacks():
+    from sklearn.linear_model import Ridge
+
+    class WithNoise(Ridge):
+        def __init__(self, alpha=1.0, n_components=1, input_noise=0.0):
+            super().__init__(alpha=alpha)
+            self.n_components = n_components
+            self.input_noise = input_noise
+
+    assert set(uci_models.tuning_grid("small", WithNoise())) == {
+        "n_components",
+        "input_noise",
+    }
+
+
+@pytest.mark.parametrize("peer", ["ngboost", "skpro"])
+def test_missing_peer_is_skipped_with_a_note(peer, data_root, tmp_path, capsys):
+    if importlib.util.find_spec(peer) is not None:
+        pytest.skip(f"{peer} is installed: the skip path does not apply")
+    model = "ngboost" if peer == "ngboost" else "skpro-mdn"
+    rows = uci.main(
+        ["--data", str(data_root), "--datasets", "toy", "--splits", "1"]
+        + ["--models", f"{model},gaussian-baseline", "--out", str(tmp_path / "o")]
+    )
+    assert [r["model"] for r in rows] == ["gaussian-baseline"]
+    assert f"skipping {model}" in capsys.readouterr().err
+    summary = (tmp_path / "o" / "uci_summary.md").read_text(encoding="utf-8")
+    assert f"{model} not run" in summary
+
+
+@pytest.mark.parametrize("peer", ["ngboost", "skpro"])
+def test_installed_peer_runs_on_the_same_splits(peer, data_root, tmp_path):
+    pytest.importorskip(peer)
+    model = "ngboost" if peer == "ngboost" else "skpro-mdn"
+    rows = uci.main(
+        ["--data", str(data_root), "--datasets", "toy", "--splits", "1"]
+        + ["--models", model, "--out", str(tmp_path / "out")]
+    )
+    assert rows[0]["model"] == model
+    assert np.isfinite(rows[0]["nll"]) and rows[0]["rmse"] > 0
+
+
+def test_gp_is_skipped_above_its_size_limit(monkeypatch, data_root, tmp_path):
+    monkeypatch.setattr(uci_models, "GP_MAX_TRAIN", 10)
+    rows = uci.main(
+        ["--data", str(data_root), "--datasets", "toy", "--splits", "1"]
+        + ["--models", "gp", "--out", str(tmp_path / "out")]
+    )
+    assert np.isnan(rows[0]["nll"]) and "skipped" in rows[0]["notes"]
+    summary = (tmp_path / "out" / "uci_summary.md").read_text(encoding="utf-8")
+    assert "| toy (1) | n/a |" in summary
+
+
+def test_unknown_model_or_dataset_is_a_usage_error(data_root):
+    with pytest.raises(SystemExit):
+        uci.main(["--data", str(data_root), "--models", "mdn,xgboost"])
+    with pytest.raises(SystemExit):
+        uci.main(["--data", str(data_root), "--datasets", "toy,boston"])
