@@ -93,9 +93,11 @@ def test_full_covariance_factor_is_lower_triangular_with_positive_diagonal():
 
 
 def test_initial_means_are_spread_over_the_target():
-    module = MixtureDensityNetwork(1, n_components=5, hidden_layer_sizes=(8,))
-    means = module(torch.zeros(1, 1)).means[0, :, 0].detach().numpy()
-    assert np.all(np.diff(np.sort(means)) > 0.1)
+    k = 5
+    module = MixtureDensityNetwork(1, n_components=k, hidden_layer_sizes=(8,))
+    mean_bias = module.head.bias[k : 2 * k].detach().numpy()
+    assert np.all(np.diff(mean_bias) > 0.3)
+    assert mean_bias[0] < -1 and mean_bias[-1] > 1
 
 
 def test_module_rejects_unknown_options():
