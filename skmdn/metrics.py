@@ -1,0 +1,704 @@
+"""Probabilistic metrics and scorers for predictive distributions.
+
+Every metric takes the observed targets ``y_true`` of shape ``(n_samples,)``
+and a predictive distribution ``y_pred``: a
+:class:`~skmdn.MixtureDistribution` with one row per sample, or a tuple
+``(weights, means, scales)`` of arrays of shape ``(n_samples, n_components)``.
+
+The scorers (:data:`nll_scorer`, :data:`crps_scorer`,
+:data:`calibration_scorer`, or any built with
+:func:`make_probabilistic_scorer`) plug into ``scoring=`` of
+:class:`~sklearn.model_selection.GridSearchCV`,
+:func:`~sklearn.model_selection.cross_validate` and friends.  They follow
+scikit-learn's convention that greater is better, so losses are negated.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy.special import ndtr
+
+from ._distribution import MixtureDistribution
+
+__all__ = [
+    "calibration_curve",
+    "calibration_error",
+    "calibration_scorer",
+    "crps",
+    "crps_scorer",
+    "energy_score",
+    "interval_coverage",
+    "interval_width",
+    "make_probabilistic_scorer",
+    "negative_log_likelihood",
+    "nll_scorer",
+    "pit",
+    "predictive_distribution",
+]
+
+_INV_SQRT_PI = 1.0 / np.sqrt(np.pi)
+_INV_SQRT_2PI = 1.0 / np.sqrt(2.0 * np.pi)
+
+# Elements of the (rows, K, K) pair term of the CRPS evaluated at once.
+_CRPS_CHUNK = 2**18
+
+# A Gaussian regressor can predict a standard deviation of exactly 0 (e.g. a
+# Gaussian process at a training point); it is raised to this fraction of the
+# largest predicted |mean| or std so that scores stay finite.
+_STD_FLOOR_REL = 1e-12
+
+_DEFAULT_LEVELS = np.linspace(0.05, 0.95, 19)
+
+
+# --------------------------------------------------------------------------- #
+# Input validation
+# --------------------------------------------------------------------------- #
+def _as_distribution(y_pred: Any) -> MixtureDistribution:
+    if isinstance(y_pred, MixtureDistribution):
+        return y_pred
+    if isinstance(y_pred, (tuple, list)) and len(y_pred) == 3:
+        return MixtureDistribution(*y_pred)
+    raise TypeError(
+        "y_pred must be a MixtureDistribution or a tuple (weights, means, scales) "
+        f"of arrays of shape (n_samples, n_components); got {type(y_pred).__name__}."
+    )
+
+
+def _check_1d(values: ArrayLike, name: str, n: int | None = None) -> NDArray:
+    arr = np.asarray(values, dtype=float)
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        arr = arr[:, 0]
+    if arr.ndim != 1:
+        raise ValueError(
+            f"{name} must be 1-D of shape (n_samples,); got shape {arr.shape}."
+        )
+    if n is not None and arr.shape[0] != n:
+        raise ValueError(
+            f"{name} has {arr.shape[0]} samples but the predictive distribution "
+            f"has {n} rows."
+        )
+    return arr
+
+
+def _check_y_true(y_true: ArrayLike, dist: MixtureDistribution) -> NDArray:
+    y = _check_1d(y_true, "y_true", len(dist))
+    if np.isnan(y).any():
+        raise ValueError("y_true contains NaN.")
+    if np.isinf(y).any():
+        raise ValueError("y_true contains infinite values.")
+    return y
+
+
+def _check_sample_weight(sample_weight: ArrayLike | None, n: int) -> NDArray | None:
+    if sample_weight is None:
+        return None
+    sw = _check_1d(sample_weight, "sample_weight")
+    if sw.shape[0] != n:
+        raise ValueError(
+            f"sample_weight has {sw.shape[0]} entries but there are {n} samples."
+        )
+    if not np.all(np.isfinite(sw)) or np.any(sw < 0):
+        raise ValueError("sample_weight must be finite and non-negative.")
+    if sw.sum() <= 0:
+        raise ValueError("sample_weight must not sum to zero.")
+    return sw
+
+
+def _check_levels(levels: ArrayLike | None) -> NDArray:
+    if levels is None:
+        return _DEFAULT_LEVELS.copy()
+    lv = np.atleast_1d(np.asarray(levels, dtype=float))
+    if lv.ndim != 1 or lv.size == 0:
+        raise ValueError(f"levels must be a non-empty 1-D array; got shape {lv.shape}.")
+    if not np.all((lv > 0) & (lv < 1)):
+        raise ValueError(
+            f"levels must lie in the open interval (0, 1); got {lv.tolist()}."
+        )
+    return lv
+
+
+def _average(values: NDArray, sample_weight: NDArray | None) -> float:
+    return float(np.average(values, weights=sample_weight))
+
+
+# --------------------------------------------------------------------------- #
+# Metrics
+# --------------------------------------------------------------------------- #
+def negative_log_likelihood(
+    y_true: ArrayLike, y_pred: Any, *, sample_weight: ArrayLike | None = None
+) -> float:
+    """Mean negative log predictive density.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        Observed targets.
+    y_pred : MixtureDistribution or tuple of (weights, means, scales)
+        Predictive distribution, one row per sample.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Weights of the average.
+
+    Returns
+    -------
+    nll : float
+        ``-mean(log p_i(y_i))``; lower is better.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmdn.metrics import negative_log_likelihood
+    >>> w, mu, s = np.ones((2, 1)), np.zeros((2, 1)), np.ones((2, 1))
+    >>> round(negative_log_likelihood([0.0, 0.0], (w, mu, s)), 4)
+    0.9189
+    """
+    dist = _as_distribution(y_pred)
+    y = _check_y_true(y_true, dist)
+    sw = _check_sample_weight(sample_weight, len(y))
+    return -_average(dist.logpdf(y), sw)
+
+
+def _gauss_a(m: NDArray, var: NDArray) -> NDArray:
+    # A(m, s^2) = E|X| for X ~ N(m, s^2) = 2 s phi(m/s) + m (2 Phi(m/s) - 1).
+    sd = np.sqrt(var)
+    z = m / sd
+    return 2.0 * sd * _INV_SQRT_2PI * np.exp(-0.5 * z * z) + m * (2.0 * ndtr(z) - 1.0)
+
+
+def crps(
+    y_true: ArrayLike,
+    y_pred: Any,
+    *,
+    sample_weight: ArrayLike | None = None,
+    reduce: bool = True,
+) -> float | NDArray:
+    """Continuous ranked probability score, in closed form for Gaussian mixtures.
+
+    ``CRPS(F, y) = integral (F(x) - 1{x >= y})^2 dx = E|X - y| - E|X - X'| / 2``
+    with ``X, X'`` independent draws from ``F``.  For a Gaussian mixture
+    (Grimit et al., 2006)::
+
+        CRPS = sum_k w_k A(y - mu_k, s_k^2)
+               - 1/2 sum_{j,k} w_j w_k A(mu_j - mu_k, s_j^2 + s_k^2)
+
+    where ``A(m, v) = 2 sqrt(v) phi(m / sqrt(v)) + m (2 Phi(m / sqrt(v)) - 1)``
+    is the mean of ``|N(m, v)|``.  The score is in the units of ``y``; lower is
+    better; for a point forecast it reduces to the absolute error.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        Observed targets.
+    y_pred : MixtureDistribution or tuple of (weights, means, scales)
+        Predictive distribution, one row per sample.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Weights of the average (ignored when ``reduce=False``).
+    reduce : bool, default=True
+        Return the (weighted) mean; if False, the per-sample scores.
+
+    Returns
+    -------
+    crps : float or ndarray of shape (n_samples,)
+
+    References
+    ----------
+    E. P. Grimit, T. Gneiting, V. J. Berrocal and N. A. Johnson (2006), "The
+    continuous ranked probability score for circular variables and its
+    application to mesoscale forecast ensemble verification", Quarterly
+    Journal of the Royal Meteorological Society 132, 2925-2942.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmdn.metrics import crps
+    >>> w, mu, s = np.ones((1, 1)), np.zeros((1, 1)), np.ones((1, 1))
+    >>> round(crps([0.0], (w, mu, s)), 4)  # (sqrt(2) - 1) / sqrt(pi)
+    0.2337
+    """
+    dist = _as_distribution(y_pred)
+    y = _check_y_true(y_true, dist)
+    w, mu, s = dist.weights, dist.means, dist.scales
+    var = s * s
+    n, K = w.shape
+    first = np.einsum("ik,ik->i", w, _gauss_a(y[:, None] - mu, var))
+    pair = np.empty(n)
+    step = max(1, _CRPS_CHUNK // (K * K))
+    for start in range(0, n, step):
+        sl = slice(start, start + step)
+        a = _gauss_a(
+            mu[sl, :, None] - mu[sl, None, :], var[sl, :, None] + var[sl, None, :]
+        )
+        pair[sl] = np.einsum("ij,ik,ijk->i", w[sl], w[sl], a)
+    scores = first - 0.5 * pair
+    if not reduce:
+        return scores
+    sw = _check_sample_weight(sample_weight, n)
+    return _average(scores, sw)
+
+
+def energy_score(
+    y_true: ArrayLike,
+    y_pred: Any,
+    *,
+    n_samples: int = 1000,
+    random_state: int | np.random.RandomState | np.random.Generator | None = None,
+    sample_weight: ArrayLike | None = None,
+    reduce: bool = True,
+) -> float | NDArray:
+    """Energy score, the multivariate generalisation of the CRPS, by Monte Carlo.
+
+    ``ES(F, y) = E||X - y|| - E||X - X'|| / 2`` with ``X, X'`` independent
+    draws from ``F`` and ``||.||`` the Euclidean norm (Gneiting and Raftery,
+    2007).  It has no closed form for Gaussian mixtures in several
+    dimensions, so it is estimated from ``n_samples`` draws per row:
+    ``mean_i ||x_i - y|| - mean_i ||x_i - x_{i+1}|| / 2``, unbiased, with a
+    Monte Carlo error of order ``1 / sqrt(n_samples)`` relative to the
+    spread of the distribution.  In one dimension it equals the CRPS (in
+    expectation); use :func:`crps` there, which is exact.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples_y, n_outputs) or (n_samples_y,)
+        Observed targets (1-D for a :class:`~skmdn.MixtureDistribution`).
+    y_pred : MultivariateMixtureDistribution or MixtureDistribution
+        Predictive distribution, one row per sample; any object with
+        ``sample(n_samples, random_state)`` returning
+        ``(n_rows, n_samples, n_outputs)`` and an ``n_outputs`` attribute works.
+    n_samples : int, default=1000
+        Monte Carlo draws per row.
+    random_state : None, int, RandomState or Generator, default=None
+        Seed of the draws.
+    sample_weight : array-like of shape (n_samples_y,), default=None
+        Weights of the average (ignored when ``reduce=False``).
+    reduce : bool, default=True
+        Return the (weighted) mean; if False, the per-row scores.
+
+    Returns
+    -------
+    energy_score : float or ndarray of shape (n_samples_y,)
+        Lower is better.
+
+    References
+    ----------
+    T. Gneiting and A. E. Raftery (2007), "Strictly proper scoring rules,
+    prediction, and estimation", Journal of the American Statistical
+    Association 102, 359-378.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmdn.metrics import energy_score
+    >>> w, mu, s = np.ones((1, 1)), np.zeros((1, 1)), np.ones((1, 1))
+    >>> # one dimension: close to the CRPS (sqrt(2) - 1) / sqrt(pi) = 0.2337
+    >>> round(energy_score([0.0], (w, mu, s), n_samples=100_000, random_state=0), 2)
+    0.23
+    """
+    if (
+        isinstance(n_samples, (bool, np.bool_))
+        or not isinstance(n_samples, numbers.Integral)
+        or n_samples < 2
+    ):
+        raise ValueError(f"n_samples must be an integer >= 2; got {n_samples!r}.")
+    if isinstance(y_pred, (MixtureDistribution, tuple, list)):
+        dist = _as_distribution(y_pred)
+        y = _check_y_true(y_true, dist)[:, None]
+        draws = dist.sample(n_samples, random_state=random_state)[:, :, None]
+    elif hasattr(y_pred, "sample") and hasattr(y_pred, "n_outputs"):
+        n, d = len(y_pred), int(y_pred.n_outputs)
+        y = np.asarray(y_true, dtype=float)
+        if y.ndim == 1 and d == 1:
+            y = y[:, None]
+        if y.shape != (n, d):
+            raise ValueError(
+                f"y_true must have shape ({n}, {d}) for a predictive distribution "
+                f"of {n} rows and {d} outputs; got shape {y.shape}."
+            )
+        if not np.all(np.isfinite(y)):
+            raise ValueError("y_true contains NaN or infinite values.")
+        draws = np.asarray(y_pred.sample(n_samples, random_state=random_state))
+    else:
+        raise TypeError(
+            "y_pred must be a MixtureDistribution, a MultivariateMixtureDistribution "
+            f"or a tuple (weights, means, scales); got {type(y_pred).__name__}."
+        )
+    to_y = np.linalg.norm(draws - y[:, None, :], axis=2).mean(axis=1)
+    # Consecutive draws are independent pairs: an unbiased estimate of
+    # E||X - X'|| in O(n_samples) rather than O(n_samples^2).
+    spread = np.linalg.norm(np.diff(draws, axis=1), axis=2).mean(axis=1)
+    scores = to_y - 0.5 * spread
+    if not reduce:
+        return scores
+    sw = _check_sample_weight(sample_weight, scores.shape[0])
+    return _average(scores, sw)
+
+
+def pit(y_true: ArrayLike, y_pred: Any) -> NDArray:
+    """Probability integral transform ``F_i(y_i)``.
+
+    For a calibrated model the PIT values are uniform on ``[0, 1]``; a
+    U-shaped histogram means overconfidence, a hump underconfidence.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+    y_pred : MixtureDistribution or tuple of (weights, means, scales)
+
+    Returns
+    -------
+    pit : ndarray of shape (n_samples,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmdn.metrics import pit
+    >>> w, mu, s = np.ones((2, 1)), np.zeros((2, 1)), np.ones((2, 1))
+    >>> pit([0.0, 1.0], (w, mu, s)).round(3)
+    array([0.5  , 0.841])
+    """
+    dist = _as_distribution(y_pred)
+    y = _check_y_true(y_true, dist)
+    return dist.cdf(y)
+
+
+def calibration_curve(
+    y_true: ArrayLike,
+    y_pred: Any,
+    levels: ArrayLike | None = None,
+    *,
+    sample_weight: ArrayLike | None = None,
+) -> tuple[NDArray, NDArray]:
+    """Nominal versus observed coverage of central prediction intervals.
+
+    The central interval of level ``c`` is ``[ppf((1 - c) / 2), ppf((1 + c) / 2)]``;
+    ``y`` falls inside it exactly when its PIT value lies in
+    ``[(1 - c) / 2, (1 + c) / 2]``, so no quantile needs to be computed.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+    y_pred : MixtureDistribution or tuple of (weights, means, scales)
+    levels : array-like of shape (n_levels,), default=None
+        Nominal levels in (0, 1); default ``np.linspace(0.05, 0.95, 19)``.
+    sample_weight : array-like of shape (n_samples,), default=None
+
+    Returns
+    -------
+    nominal : ndarray of shape (n_levels,)
+    observed : ndarray of shape (n_levels,)
+        (Weighted) fraction of ``y_true`` inside each interval.  Plot
+        ``observed`` against ``nominal``: the diagonal is perfect
+        calibration, points below it mean intervals that are too narrow.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmdn.metrics import calibration_curve
+    >>> w, mu, s = np.ones((4, 1)), np.zeros((4, 1)), np.ones((4, 1))
+    >>> y = [-2.0, -0.1, 0.1, 2.0]
+    >>> nominal, observed = calibration_curve(y, (w, mu, s), [0.5, 0.99])
+    >>> observed
+    array([0.5, 1. ])
+    """
+    dist = _as_distribution(y_pred)
+    y = _check_y_true(y_true, dist)
+    lv = _check_levels(levels)
+    sw = _check_sample_weight(sample_weight, len(y))
+    u = dist.cdf(y)
+    lower = 0.5 * (1.0 - lv)
+    upper = 0.5 * (1.0 + lv)
+    inside = (u[:, None] >= lower) & (u[:, None] <= upper)
+    observed = np.average(inside, axis=0, weights=sw)
+    return lv, observed
+
+
+def calibration_error(
+    y_true: ArrayLike,
+    y_pred: Any,
+    *,
+    sample_weight: ArrayLike | None = None,
+    levels: ArrayLike | None = None,
+) -> float:
+    """Mean absolute gap between nominal and observed interval coverage.
+
+    ``mean_c |observed(c) - c|`` over the levels ``c`` of
+    :func:`calibration_curve`: 0 for a perfectly calibrated model; at most
+    about 0.5.  It measures calibration only, not sharpness: a model that
+    always predicts the marginal distribution of ``y`` is calibrated, so use
+    it alongside :func:`crps` or :func:`negative_log_likelihood`.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+    y_pred : MixtureDistribution or tuple of (weights, means, scales)
+    sample_weight : array-like of shape (n_samples,), default=None
+    levels : array-like of shape (n_levels,), default=None
+        Nominal levels in (0, 1); default ``np.linspace(0.05, 0.95, 19)``.
+
+    Returns
+    -------
+    error : float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmdn.metrics import calibration_error
+    >>> w, mu, s = np.ones((4, 1)), np.zeros((4, 1)), np.ones((4, 1))
+    >>> y = [-2.0, -0.1, 0.1, 2.0]
+    >>> round(calibration_error(y, (w, mu, s), levels=[0.5, 0.99]), 3)
+    0.005
+    """
+    nominal, observed = calibration_curve(
+        y_true, y_pred, levels, sample_weight=sample_weight
+    )
+    return float(np.mean(np.abs(observed - nominal)))
+
+
+def _check_bounds(lower: ArrayLike, upper: ArrayLike) -> tuple[NDArray, NDArray]:
+    lo = _check_1d(lower, "lower")
+    hi = _check_1d(upper, "upper", lo.shape[0])
+    if np.isnan(lo).any() or np.isnan(hi).any():
+        raise ValueError("lower and upper must not contain NaN.")
+    if np.any(lo > hi):
+        raise ValueError(
+            f"lower must not exceed upper; it does for {np.sum(lo > hi)} sample(s)."
+        )
+    return lo, hi
+
+
+def interval_coverage(
+    y_true: ArrayLike,
+    lower: ArrayLike,
+    upper: ArrayLike,
+    *,
+    sample_weight: ArrayLike | None = None,
+) -> float:
+    """Fraction of targets inside their prediction interval ``[lower, upper]``.
+
+    Parameters
+    ----------
+    y_true, lower, upper : array-like of shape (n_samples,)
+        Bounds may be infinite.
+    sample_weight : array-like of shape (n_samples,), default=None
+
+    Returns
+    -------
+    coverage : float
+
+    Examples
+    --------
+    >>> from skmdn.metrics import interval_coverage
+    >>> interval_coverage([0.0, 1.0, 5.0], [-1, -1, -1], [1, 1, 1])
+    0.6666666666666666
+    """
+    lo, hi = _check_bounds(lower, upper)
+    y = _check_1d(y_true, "y_true", lo.shape[0])
+    if np.isnan(y).any():
+        raise ValueError("y_true contains NaN.")
+    sw = _check_sample_weight(sample_weight, len(y))
+    return _average((y >= lo) & (y <= hi), sw)
+
+
+def interval_width(
+    lower: ArrayLike, upper: ArrayLike, *, sample_weight: ArrayLike | None = None
+) -> float:
+    """Mean width ``upper - lower`` of prediction intervals.
+
+    Parameters
+    ----------
+    lower, upper : array-like of shape (n_samples,)
+    sample_weight : array-like of shape (n_samples,), default=None
+
+    Returns
+    -------
+    width : float
+
+    Examples
+    --------
+    >>> from skmdn.metrics import interval_width
+    >>> interval_width([0.0, 1.0], [1.0, 4.0])
+    2.0
+    """
+    lo, hi = _check_bounds(lower, upper)
+    sw = _check_sample_weight(sample_weight, len(lo))
+    return _average(hi - lo, sw)
+
+
+# --------------------------------------------------------------------------- #
+# Scorers
+# --------------------------------------------------------------------------- #
+def predictive_distribution(estimator: Any, X: ArrayLike) -> MixtureDistribution:
+    """Predictive distribution of a fitted regressor.
+
+    * If ``estimator`` has ``predict_dist``, returns ``estimator.predict_dist(X)``.
+    * If it is a :class:`~sklearn.pipeline.Pipeline` whose last step has
+      ``predict_dist``, transforms ``X`` with the preceding steps and calls it.
+    * Otherwise calls ``estimator.predict(X, return_std=True)`` (as offered by
+      :class:`~sklearn.gaussian_process.GaussianProcessRegressor` and
+      :class:`~sklearn.linear_model.BayesianRidge`, also through a
+      ``Pipeline``) and builds a one-component Gaussian.  Standard deviations
+      below ``1e-12`` times the largest predicted ``|mean|`` or std are
+      raised to that floor, so that a zero predicted std (a Gaussian process
+      at a training point) gives a finite, if very bad, score.
+
+    Parameters
+    ----------
+    estimator : fitted estimator
+    X : array-like of shape (n_samples, n_features)
+
+    Returns
+    -------
+    dist : MixtureDistribution
+        One row per sample.
+
+    Raises
+    ------
+    ValueError
+        If the estimator offers neither ``predict_dist`` nor
+        ``predict(X, return_std=True)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import BayesianRidge
+    >>> from skmdn.metrics import predictive_distribution
+    >>> X = np.arange(10.0).reshape(-1, 1)
+    >>> dist = predictive_distribution(BayesianRidge().fit(X, 2 * X[:, 0]), X[:3])
+    >>> dist.n_components, len(dist)
+    (1, 3)
+    """
+    if hasattr(estimator, "predict_dist"):
+        return _check_dist(estimator.predict_dist(X), estimator)
+    steps = getattr(estimator, "steps", None)
+    if steps:
+        final = steps[-1][1]
+        if hasattr(final, "predict_dist"):
+            Xt = X
+            for _, step in steps[:-1]:
+                if step is not None and not isinstance(step, str):
+                    Xt = step.transform(Xt)
+            return _check_dist(final.predict_dist(Xt), estimator)
+    try:
+        result = estimator.predict(X, return_std=True)
+    except TypeError as exc:
+        raise ValueError(
+            f"{type(estimator).__name__} cannot give a predictive distribution: a "
+            "probabilistic scorer needs an estimator with predict_dist(X) or "
+            "predict(X, return_std=True)."
+        ) from exc
+    if not (isinstance(result, tuple) and len(result) == 2):
+        raise ValueError(
+            f"{type(estimator).__name__}.predict(X, return_std=True) did not return "
+            "a (mean, std) tuple."
+        )
+    mean = np.asarray(result[0], dtype=float)
+    std = np.asarray(result[1], dtype=float)
+    if mean.ndim == 2 and mean.shape[1] == 1:
+        mean = mean[:, 0]
+    if std.ndim == 2 and std.shape[1] == 1:
+        std = std[:, 0]
+    if mean.ndim != 1 or std.shape != mean.shape:
+        raise ValueError(
+            "probabilistic scorers support single-output regressors only; "
+            f"predict returned mean of shape {mean.shape} and std of shape {std.shape}."
+        )
+    if mean.size:
+        scale = max(np.max(np.abs(mean)), np.max(np.abs(std)))
+        floor = max(_STD_FLOOR_REL * scale, np.finfo(float).tiny)
+        std = np.maximum(std, floor)
+    ones = np.ones((mean.shape[0], 1))
+    return MixtureDistribution(ones, mean[:, None], std[:, None])
+
+
+def _check_dist(dist: Any, estimator: Any) -> MixtureDistribution:
+    if not isinstance(dist, MixtureDistribution):
+        raise TypeError(
+            f"{type(estimator).__name__}.predict_dist must return a "
+            f"MixtureDistribution; got {type(dist).__name__}."
+        )
+    return dist
+
+
+class _ProbabilisticScorer:
+    """Scorer ``scorer(estimator, X, y, sample_weight=None) -> float``.
+
+    Built by :func:`make_probabilistic_scorer`.
+    """
+
+    def __init__(self, metric: Callable, sign: int, kwargs: dict) -> None:
+        self._metric = metric
+        self._sign = sign
+        self._kwargs = kwargs
+
+    def __call__(
+        self,
+        estimator: Any,
+        X: ArrayLike,
+        y_true: ArrayLike,
+        sample_weight: ArrayLike | None = None,
+    ) -> float:
+        dist = predictive_distribution(estimator, X)
+        kwargs = dict(self._kwargs)
+        if sample_weight is not None:
+            kwargs["sample_weight"] = sample_weight
+        return self._sign * float(self._metric(y_true, dist, **kwargs))
+
+    def _accept_sample_weight(self) -> bool:
+        # Queried by scikit-learn's multi-metric scoring to decide whether to
+        # forward sample_weight when metadata routing is disabled.
+        return True
+
+    def __repr__(self) -> str:
+        name = getattr(self._metric, "__name__", repr(self._metric))
+        args = [name]
+        if self._sign > 0:
+            args.append("greater_is_better=True")
+        args += [f"{key}={value!r}" for key, value in self._kwargs.items()]
+        return f"make_probabilistic_scorer({', '.join(args)})"
+
+
+def make_probabilistic_scorer(
+    metric: Callable[..., float], *, greater_is_better: bool = False, **kwargs: Any
+) -> _ProbabilisticScorer:
+    """Turn a probabilistic metric into a scikit-learn scorer.
+
+    The scorer gets the predictive distribution with
+    :func:`predictive_distribution` and returns
+    ``sign * metric(y, dist, **kwargs)``, with ``sign = -1`` unless
+    ``greater_is_better``, so that greater is always better.
+
+    Parameters
+    ----------
+    metric : callable
+        ``metric(y_true, dist, **kwargs) -> float``; it must accept
+        ``sample_weight`` if the scorer is called with one.
+    greater_is_better : bool, default=False
+        Whether ``metric`` is a score (True) or a loss (False).
+    **kwargs
+        Extra keyword arguments for ``metric``.
+
+    Returns
+    -------
+    scorer : callable
+        ``scorer(estimator, X, y, sample_weight=None) -> float``.
+
+    Examples
+    --------
+    >>> from skmdn.metrics import calibration_error, make_probabilistic_scorer
+    >>> make_probabilistic_scorer(calibration_error, levels=[0.5, 0.9])
+    make_probabilistic_scorer(calibration_error, levels=[0.5, 0.9])
+    """
+    if not callable(metric):
+        raise TypeError(f"metric must be callable; got {metric!r}.")
+    return _ProbabilisticScorer(metric, 1 if greater_is_better else -1, kwargs)
+
+
+#: Scorer returning minus the mean negative log-likelihood.
+nll_scorer = make_probabilistic_scorer(negative_log_likelihood)
+#: Scorer returning minus the mean CRPS.
+crps_scorer = make_probabilistic_scorer(crps)
+#: Scorer returning minus the calibration error.
+calibration_scorer = make_probabilistic_scorer(calibration_error)
