@@ -148,3 +148,72 @@ class MixturePredictionMixin:
         if not isinstance(n_samples, Integral) or n_samples < 1:
             raise ValueError(f"n_samples must be a positive int, got {n_samples!r}.")
         return self.predict_dist(X).sample(n_samples, random_state=random_state)
+
+    def predict_quantiles(self, X, quantiles=(0.05, 0.5, 0.95)):
+        """Quantiles of the predicted distribution of each row.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        quantiles : float or array-like of shape (m,), default=(0.05, 0.5, 0.95)
+            Probabilities in [0, 1].
+
+        Returns
+        -------
+        q : ndarray of shape (n_samples, m)
+            ``(n_samples,)`` for a scalar ``quantiles``. For several outputs,
+            the quantiles of each output's marginal, shape
+            ``(n_samples, m, n_outputs)`` (or ``(n_samples, n_outputs)``).
+        """
+        levels = np.asarray(quantiles, dtype=np.float64)
+        if levels.ndim > 1:
+            raise ValueError(
+                f"quantiles must be a float or a 1-D array, got shape {levels.shape}."
+            )
+        dist = self.predict_dist(X)
+        n = len(dist)
+        grid = levels if levels.ndim == 0 else np.broadcast_to(levels, (n, levels.size))
+        if self.n_outputs_ == 1:
+            return dist.ppf(grid)
+        return np.stack(
+            [dist.marginal(j).ppf(grid) for j in range(self.n_outputs_)], axis=-1
+        )
+
+    def predict_interval(self, X, coverage=0.9, *, method="central"):
+        """Prediction intervals with the given coverage.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        coverage : float, default=0.9
+            Probability mass of the interval, in the open interval (0, 1).
+        method : {"central", "hdr"}, default="central"
+            ``"central"``: the interval between the ``(1 - coverage) / 2`` and
+            ``(1 + coverage) / 2`` quantiles. ``"hdr"``: the highest-density
+            region, the shortest set with that mass; for a multimodal
+            prediction it is a union of disjoint intervals (single output
+            only).
+
+        Returns
+        -------
+        interval : tuple of ndarray or HighestDensityRegion
+            For ``"central"``, ``(lower, upper)``, each of shape
+            ``(n_samples,)`` (``(n_samples, n_outputs)`` for several outputs,
+            per marginal). For ``"hdr"``, the region object of
+            :meth:`MixtureDistribution.hdr`, with ``intervals``
+            ``(n_samples, n_pieces, 2)``, ``threshold`` and ``coverage``.
+        """
+        if method not in ("central", "hdr"):
+            raise ValueError(f"method must be 'central' or 'hdr', got {method!r}.")
+        dist = self.predict_dist(X)
+        if method == "hdr":
+            if self.n_outputs_ != 1:
+                raise ValueError(
+                    "method='hdr' needs a single output; use "
+                    "predict_dist(X).marginal(j).hdr(coverage) per output."
+                )
+            return dist.hdr(coverage)
+        if self.n_outputs_ == 1:
+            return dist.interval(coverage)
+        bounds = [dist.marginal(j).interval(coverage) for j in range(self.n_outputs_)]
+        return tuple(np.stack(side, axis=-1) for side in zip(*bounds))
