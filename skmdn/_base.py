@@ -19,6 +19,14 @@ class MixturePredictionMixin:
     the probabilistic regressor API from this mixin.
     """
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # score() is a mean log-likelihood, not R²: the common check that
+        # expects R² > 0.5 does not apply.
+        tags.regressor_tags.poor_score = True
+        tags.target_tags.multi_output = True
+        return tags
+
     def predict(self, X, return_std=False):
         """Conditional mean of ``y`` (and optionally its standard deviation).
 

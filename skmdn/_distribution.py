@@ -469,6 +469,22 @@ class HighestDensityRegion:
 # --------------------------------------------------------------------------- #
 # The distribution
 # --------------------------------------------------------------------------- #
+def _check_weights(w: NDArray) -> NDArray:
+    """Check that each row of ``w`` is a probability vector; renormalize it."""
+    if np.any(w < 0):
+        raise ValueError(f"weights must be non-negative; got minimum {w.min()!r}.")
+    sums = w.sum(axis=1)
+    off = np.abs(sums - 1.0) > _WEIGHT_SUM_TOL
+    if np.any(off):
+        rows = np.flatnonzero(off)
+        raise ValueError(
+            f"each row of weights must sum to 1 (within {_WEIGHT_SUM_TOL}); "
+            f"{rows.size} row(s) do not, e.g. row {rows[0]} sums to "
+            f"{sums[rows[0]]!r}."
+        )
+    return w / sums[:, None]
+
+
 class MixtureDistribution:
     """A batch of one-dimensional Gaussian mixtures, one mixture per row.
 
@@ -558,18 +574,7 @@ class MixtureDistribution:
             raise ValueError(
                 f"scales must be strictly positive; got minimum {s.min()!r}."
             )
-        if np.any(w < 0):
-            raise ValueError(f"weights must be non-negative; got minimum {w.min()!r}.")
-        sums = w.sum(axis=1)
-        off = np.abs(sums - 1.0) > _WEIGHT_SUM_TOL
-        if np.any(off):
-            rows = np.flatnonzero(off)
-            raise ValueError(
-                f"each row of weights must sum to 1 (within {_WEIGHT_SUM_TOL}); "
-                f"{rows.size} row(s) do not, e.g. row {rows[0]} sums to "
-                f"{sums[rows[0]]!r}."
-            )
-        w = w / sums[:, None]
+        w = _check_weights(w)
         self._set(w, mu, s)
 
     def _set(self, w: NDArray, mu: NDArray, s: NDArray) -> None:

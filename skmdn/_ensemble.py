@@ -87,12 +87,6 @@ class MDNEnsembleRegressor(MixturePredictionMixin, RegressorMixin, BaseEstimator
         self.n_jobs = n_jobs
         self.random_state = random_state
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.regressor_tags.poor_score = True
-        tags.target_tags.multi_output = True
-        return tags
-
     def fit(self, X, y, sample_weight=None):
         """Fit every member on ``(X, y)``.
 

@@ -18,7 +18,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.special import logsumexp
 from sklearn.utils import check_random_state
 
-from ._distribution import _WEIGHT_SUM_TOL, MixtureDistribution, _row_chunks
+from ._distribution import MixtureDistribution, _check_weights, _row_chunks
 
 __all__ = ["MultivariateMixtureDistribution"]
 
@@ -186,17 +186,7 @@ class MultivariateMixtureDistribution:
         for name, arr in (("weights", w), ("means", mu), ("scale_tril", L)):
             if not np.all(np.isfinite(arr)):
                 raise ValueError(f"{name} contains NaN or infinite values.")
-        if np.any(w < 0):
-            raise ValueError(f"weights must be non-negative; got minimum {w.min()!r}.")
-        sums = w.sum(axis=1)
-        off = np.abs(sums - 1.0) > _WEIGHT_SUM_TOL
-        if np.any(off):
-            rows = np.flatnonzero(off)
-            raise ValueError(
-                f"each row of weights must sum to 1 (within {_WEIGHT_SUM_TOL}); "
-                f"{rows.size} row(s) do not, e.g. row {rows[0]} sums to "
-                f"{sums[rows[0]]!r}."
-            )
+        w = _check_weights(w)
         diag = np.diagonal(L, axis1=2, axis2=3)
         if diag.size and np.any(diag <= 0):
             raise ValueError(
@@ -209,7 +199,7 @@ class MultivariateMixtureDistribution:
                 "scale_tril must be lower triangular; got entries above the "
                 f"diagonal up to {np.abs(upper).max()!r} in absolute value."
             )
-        self._set(w / sums[:, None], mu, L)
+        self._set(w, mu, L)
 
     @classmethod
     def from_diagonal(

@@ -275,14 +275,6 @@ class MDNRegressor(MixturePredictionMixin, RegressorMixin, BaseEstimator):
         self.verbose = verbose
         self.warm_start = warm_start
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        # score() is a mean log-likelihood, not R²: the common check that
-        # expects R² > 0.5 does not apply.
-        tags.regressor_tags.poor_score = True
-        tags.target_tags.multi_output = True
-        return tags
-
     # ------------------------------------------------------------------ fit
 
     def fit(self, X, y, sample_weight=None):
