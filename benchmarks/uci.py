@@ -322,6 +322,35 @@ def write_csv(rows, path):
             )
 
 
+def read_csv(path):
+    """Read per-split results written by :func:`write_csv`.
+
+    Parameters
+    ----------
+    path : Path
+        A ``uci_results.csv`` of an earlier run.
+
+    Returns
+    -------
+    list of dict
+        Rows with the types of :func:`run_benchmark`'s rows.
+    """
+    numbers = {"split": int, "n_train": int, "n_test": int}
+    floats = ("nll", "rmse", "fit_seconds")
+    rows = []
+    with open(path, newline="", encoding="utf-8") as f:
+        for raw in csv.DictReader(f):
+            row = dict(raw)
+            for key, kind in numbers.items():
+                row[key] = kind(row[key])
+            for key in floats:
+                row[key] = float(row[key]) if row[key] not in ("", "nan") else np.nan
+            for key in ("integer_target", "dequantized"):
+                row[key] = row[key] == "True"
+            rows.append(row)
+    return rows
+
+
 def summarize(values):
     """Mean and standard error over splits, ignoring failed splits.
 
@@ -629,6 +658,16 @@ def build_parser():
         "for several), e.g. --mdn-set max_epochs=50 for a smoke run",
     )
     parser.add_argument(
+        "--include",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="CSV",
+        help="uci_results.csv of an earlier run whose rows join this run's "
+        "tables (a cell run again here replaces its earlier rows); repeat for "
+        "several, e.g. to combine runs with different --splits",
+    )
+    parser.add_argument(
         "--out",
         type=Path,
         default=DEFAULT_OUT,
@@ -684,6 +723,7 @@ def main(argv=None):
     argv_list = sys.argv[1:] if argv is None else list(argv)
     command = shlex.join(["python", "benchmarks/uci.py", *argv_list])
 
+    earlier = [row for path in args.include for row in read_csv(path)]
     rows = []
     with warnings.catch_warnings():
         # Peers warn per fit (convergence, deprecations); the progress lines
@@ -696,6 +736,12 @@ def main(argv=None):
             # Rewritten after every fit so that an interrupted run keeps its
             # finished splits.
             write_csv(rows, csv_path)
+    ran = {(r["dataset"], r["model"]) for r in rows}
+    rows = [r for r in earlier if (r["dataset"], r["model"]) not in ran] + rows
+    write_csv(rows, csv_path)
+    models = list(dict.fromkeys([*models, *(r["model"] for r in rows)]))
+    if args.include:
+        command += "  (with rows of: " + ", ".join(map(str, args.include)) + ")"
     write_summary(rows, args.out / "uci_summary.md", command, models, options, skipped)
     plot_nll(rows, args.out / "uci_nll.png", models)
     print(f"wrote {csv_path}, uci_summary.md and uci_nll.png", file=sys.stderr)

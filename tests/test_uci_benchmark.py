@@ -237,3 +237,21 @@ def test_unknown_model_or_dataset_is_a_usage_error(data_root):
         uci.main(["--data", str(data_root), "--models", "mdn,xgboost"])
     with pytest.raises(SystemExit):
         uci.main(["--data", str(data_root), "--datasets", "toy,boston"])
+
+
+def test_include_merges_an_earlier_run(data_root, tmp_path):
+    base = ["--data", str(data_root), "--models", "gaussian-baseline"]
+    first = uci.main(base + ["--datasets", "toy", "--out", str(tmp_path / "a")])
+    merged = uci.main(
+        base
+        + ["--datasets", "grades", "--splits", "1"]
+        + ["--include", str(tmp_path / "a" / "uci_results.csv")]
+        + ["--out", str(tmp_path / "b")]
+    )
+    assert {r["dataset"] for r in merged} == {"toy", "grades"}
+    toy = [r for r in merged if r["dataset"] == "toy"]
+    assert [r["nll"] for r in toy] == pytest.approx([r["nll"] for r in first])
+    assert len(_read_csv(tmp_path / "b" / "uci_results.csv")) == len(merged)
+    summary = (tmp_path / "b" / "uci_summary.md").read_text()
+    assert "with rows of" in summary
+    assert "toy" in summary.lower() and "grades" in summary.lower()
