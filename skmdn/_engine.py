@@ -9,6 +9,7 @@ batches are slices (or index selections, when shuffling) of them.
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 
 import numpy as np
 import torch
@@ -257,3 +258,17 @@ def seed_everything_for(seed: int) -> torch.Generator:
 
 def as_float_tensor(array: np.ndarray, device) -> torch.Tensor:
     return torch.as_tensor(np.ascontiguousarray(array, dtype=np.float32), device=device)
+
+
+@contextmanager
+def torch_threads(n_threads):
+    """Run a block with ``n_threads`` PyTorch intra-op threads (None: as is)."""
+    if n_threads is None:
+        yield
+        return
+    previous = torch.get_num_threads()
+    torch.set_num_threads(n_threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)

@@ -373,3 +373,26 @@ def test_predictions_do_not_depend_on_row_order_or_subset(fitted, sinusoid):
         rtol=1e-6,
     )
     assert_allclose(fitted.predict(X[:7]), fitted.predict(X)[:7], rtol=1e-6)
+
+
+def test_num_threads_applies_during_fit_and_is_restored(sinusoid):
+    import torch
+
+    class RecordThreads(Callback):
+        def on_epoch_end(self, net, **kwargs):
+            self.seen_ = torch.get_num_threads()
+
+    X, y = sinusoid
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        mdn = MDNRegressor(
+            num_threads=1, callbacks=[("threads", RecordThreads())], **FAST
+        ).fit(X, y)
+        assert dict(mdn.net_.callbacks_)["threads"].seen_ == 1
+        assert torch.get_num_threads() == 2
+        with pytest.raises(ValueError, match="num_threads"):
+            MDNRegressor(num_threads=0).fit(X, y)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
