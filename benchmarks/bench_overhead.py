@@ -55,8 +55,10 @@ def hand_written_loop(X, y, epochs, fused):
     return loss.item()
 
 
-def skmdn_fit(X, y, epochs):
-    mdn = MDNRegressor(**SEED_PARAMS, max_epochs=epochs, random_state=0).fit(X, y)
+def skmdn_fit(X, y, epochs, threads):
+    mdn = MDNRegressor(
+        **SEED_PARAMS, max_epochs=epochs, num_threads=threads, random_state=0
+    ).fit(X, y)
     return mdn.net_.history[-1, "train_loss"]
 
 
@@ -70,16 +72,21 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=8000)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--threads", type=int, default=1, help="PyTorch threads for both (default 1)"
+    )
     args = parser.parse_args(argv)
+    # The hand-written loop runs with the thread count MDNRegressor uses.
+    torch.set_num_threads(args.threads)
 
     X, y = make_inverted_sinusoid(1000, random_state=0)
     # Warm-up: first calls pay for lazy initialization in torch.
-    skmdn_fit(X, y, 20)
+    skmdn_fit(X, y, 20, args.threads)
     hand_written_loop(X, y, 20, fused=False)
 
     times = {"MDNRegressor": [], "loop (Adam)": [], "loop (Adam fused)": []}
     for _ in range(args.repeats):
-        t, loss_mdn = timed(skmdn_fit, X, y, args.epochs)
+        t, loss_mdn = timed(skmdn_fit, X, y, args.epochs, args.threads)
         times["MDNRegressor"].append(t)
         t, loss_plain = timed(hand_written_loop, X, y, args.epochs, False)
         times["loop (Adam)"].append(t)
