@@ -5,6 +5,7 @@ from __future__ import annotations
 from numbers import Integral
 
 import numpy as np
+from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array
 
 __all__ = ["MixturePredictionMixin"]
@@ -14,10 +15,31 @@ class MixturePredictionMixin:
     """``predict``, densities, scores and samples from ``predict_dist``.
 
     An estimator that sets ``n_outputs_`` in ``fit`` and implements
-    ``predict_dist(X)`` (returning a ``MixtureDistribution`` for one output
-    or a ``MultivariateMixtureDistribution`` for several) gets the rest of
-    the probabilistic regressor API from this mixin.
+    ``_validated_X(X)`` (the fitted check and input validation) and
+    ``_dist_of(X)`` (the ``MixtureDistribution``, or
+    ``MultivariateMixtureDistribution`` for several outputs, of validated
+    rows) gets ``predict_dist`` and the rest of the probabilistic regressor
+    API from this mixin. Methods that return one value per row work through
+    the rows in chunks, so memory grows with the output, not with the
+    mixture parameters of every row at once.
     """
+
+    _chunk_rows = 65_536
+
+    def _map_rows(self, X, fn, *row_args):
+        """``fn(dist, *row_args)`` on chunks of the validated rows ``X``.
+
+        ``row_args`` are arrays with one entry per row of ``X``, sliced with
+        it; ``fn`` returns an array or a tuple of arrays, concatenated over
+        the chunks.
+        """
+        parts = []
+        for start in range(0, len(X), self._chunk_rows):
+            rows = slice(start, start + self._chunk_rows)
+            parts.append(fn(self._dist_of(X[rows]), *(a[rows] for a in row_args)))
+        if isinstance(parts[0], tuple):
+            return tuple(np.concatenate(p) for p in zip(*parts))
+        return np.concatenate(parts)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -48,10 +70,10 @@ class MixturePredictionMixin:
         y_std : ndarray of the same shape
             Only when ``return_std=True``.
         """
-        dist = self.predict_dist(X)
+        X = self._validated_X(X)
         if return_std:
-            return dist.mean(), dist.std()
-        return dist.mean()
+            return self._map_rows(X, lambda dist: (dist.mean(), dist.std()))
+        return self._map_rows(X, lambda dist: dist.mean())
 
     def _check_eval_target(self, y, n_samples, allow_grid=True):
         """Validate ``y`` for one point per row, or ``m`` points per row."""
@@ -100,8 +122,9 @@ class MixturePredictionMixin:
         -------
         density : ndarray of shape (n_samples,) or (n_samples, m)
         """
-        dist = self.predict_dist(X)
-        return dist.pdf(self._check_eval_target(y, len(dist)))
+        X = self._validated_X(X)
+        y = self._check_eval_target(y, len(X))
+        return self._map_rows(X, lambda dist, y: dist.pdf(y), y)
 
     def score_samples(self, X, y):
         """Log-likelihood ``log p(y_i | x_i)`` of each sample.
@@ -115,8 +138,9 @@ class MixturePredictionMixin:
         -------
         log_likelihood : ndarray of shape (n_samples,)
         """
-        dist = self.predict_dist(X)
-        return dist.logpdf(self._check_eval_target(y, len(dist), allow_grid=False))
+        X = self._validated_X(X)
+        y = self._check_eval_target(y, len(X), allow_grid=False)
+        return self._map_rows(X, lambda dist, y: dist.logpdf(y), y)
 
     def score(self, X, y, sample_weight=None):
         """Mean log-likelihood of the samples (higher is better).
@@ -155,7 +179,11 @@ class MixturePredictionMixin:
         """
         if not isinstance(n_samples, Integral) or n_samples < 1:
             raise ValueError(f"n_samples must be a positive int, got {n_samples!r}.")
-        return self.predict_dist(X).sample(n_samples, random_state=random_state)
+        # One generator across the chunks, so that a seed fixes every draw.
+        rng = check_random_state(random_state)
+        return self._map_rows(
+            self._validated_X(X), lambda dist: dist.sample(n_samples, random_state=rng)
+        )
 
     def predict_quantiles(self, X, quantiles=(0.05, 0.5, 0.95)):
         """Quantiles of the predicted distribution of each row.
@@ -178,14 +206,22 @@ class MixturePredictionMixin:
             raise ValueError(
                 f"quantiles must be a float or a 1-D array, got shape {levels.shape}."
             )
-        dist = self.predict_dist(X)
-        n = len(dist)
-        grid = levels if levels.ndim == 0 else np.broadcast_to(levels, (n, levels.size))
-        if self.n_outputs_ == 1:
-            return dist.ppf(grid)
-        return np.stack(
-            [dist.marginal(j).ppf(grid) for j in range(self.n_outputs_)], axis=-1
-        )
+        if levels.ndim == 0:
+            levels = levels.reshape(1)
+            squeeze = True
+        else:
+            squeeze = False
+
+        def quantiles_of(dist):
+            grid = np.broadcast_to(levels, (len(dist), levels.size))
+            if self.n_outputs_ == 1:
+                return dist.ppf(grid)
+            return np.stack(
+                [dist.marginal(j).ppf(grid) for j in range(self.n_outputs_)], axis=-1
+            )
+
+        q = self._map_rows(self._validated_X(X), quantiles_of)
+        return q[:, 0] if squeeze else q
 
     def predict_interval(self, X, coverage=0.9, *, method="central"):
         """Prediction intervals with the given coverage.
@@ -213,15 +249,20 @@ class MixturePredictionMixin:
         """
         if method not in ("central", "hdr"):
             raise ValueError(f"method must be 'central' or 'hdr', got {method!r}.")
-        dist = self.predict_dist(X)
         if method == "hdr":
             if self.n_outputs_ != 1:
                 raise ValueError(
                     "method='hdr' needs a single output; use "
                     "predict_dist(X).marginal(j).hdr(coverage) per output."
                 )
-            return dist.hdr(coverage)
-        if self.n_outputs_ == 1:
-            return dist.interval(coverage)
-        bounds = [dist.marginal(j).interval(coverage) for j in range(self.n_outputs_)]
-        return tuple(np.stack(side, axis=-1) for side in zip(*bounds))
+            return self.predict_dist(X).hdr(coverage)
+
+        def interval_of(dist):
+            if self.n_outputs_ == 1:
+                return dist.interval(coverage)
+            bounds = [
+                dist.marginal(j).interval(coverage) for j in range(self.n_outputs_)
+            ]
+            return tuple(np.stack(side, axis=-1) for side in zip(*bounds))
+
+        return self._map_rows(self._validated_X(X), interval_of)

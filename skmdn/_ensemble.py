@@ -132,9 +132,16 @@ class MDNEnsembleRegressor(MixturePredictionMixin, RegressorMixin, BaseEstimator
         dist : MixtureDistribution or MultivariateMixtureDistribution
             A mixture of ``n_estimators * n_components`` components per row.
         """
+        return self._dist_of(self._validated_X(X))
+
+    def _validated_X(self, X):
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=np.float64)
-        dists = [member.predict_dist(X) for member in self.estimators_]
+        return validate_data(self, X, reset=False, dtype=np.float64)
+
+    def _dist_of(self, X):
+        # Members get the validated array through their own _dist_of: their
+        # predict_dist would validate again and warn about feature names.
+        dists = [member._dist_of(X) for member in self.estimators_]
         weights = np.concatenate([d.weights for d in dists], axis=1) / len(dists)
         means = np.concatenate([d.means for d in dists], axis=1)
         if self.n_outputs_ == 1:

@@ -496,9 +496,12 @@ class MDNRegressor(MixturePredictionMixin, RegressorMixin, BaseEstimator):
             return np.empty((0, k)), np.empty((0, k, d)), np.empty((0, k, d))
         return tuple(np.concatenate(p) for p in zip(*parts))
 
-    def _mixture_params(self, X):
+    def _validated_X(self, X):
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=np.float64)
+        return validate_data(self, X, reset=False, dtype=np.float64)
+
+    def _mixture_params(self, X):
+        """Mixture parameters in the units of y for validated inputs."""
         module = self.net_.module_
         # The module's own device, not self.device: skorch maps a net trained
         # on CUDA to the CPU when it is unpickled on a machine without one.
@@ -515,6 +518,15 @@ class MDNRegressor(MixturePredictionMixin, RegressorMixin, BaseEstimator):
         else:
             scales = scales * self.y_scale_
         return weights, means, scales
+
+    def _dist_of(self, X):
+        weights, means, scales = self._mixture_params(X)
+        if self.n_outputs_ == 1:
+            scales = scales[..., 0, 0] if scales.ndim == 4 else scales[..., 0]
+            return MixtureDistribution(weights, means[..., 0], scales)
+        if scales.ndim == 4:
+            return MultivariateMixtureDistribution(weights, means, scales)
+        return MultivariateMixtureDistribution.from_diagonal(weights, means, scales)
 
     def predict_dist(self, X):
         """The predicted mixture of each row, as a distribution object.
@@ -536,13 +548,7 @@ class MDNRegressor(MixturePredictionMixin, RegressorMixin, BaseEstimator):
             ``(n_samples, n_components, n_outputs, n_outputs)``; its
             ``marginal(j)`` is the 1-D mixture of output ``j``.
         """
-        weights, means, scales = self._mixture_params(X)
-        if self.n_outputs_ == 1:
-            scales = scales[..., 0, 0] if scales.ndim == 4 else scales[..., 0]
-            return MixtureDistribution(weights, means[..., 0], scales)
-        if scales.ndim == 4:
-            return MultivariateMixtureDistribution(weights, means, scales)
-        return MultivariateMixtureDistribution.from_diagonal(weights, means, scales)
+        return self._dist_of(self._validated_X(X))
 
 
 def _subset(dataset, index):
