@@ -3,14 +3,17 @@
 :class:`MixtureDistribution` holds a batch of one-dimensional Gaussian
 mixtures, one mixture per row (one row per sample of ``X``).  Everything is
 vectorised over rows with NumPy/SciPy; the only Python loops run over the
-components, over fixed-size chunks of rows (to bound memory) or over a bounded
-number of solver iterations.
+components, over fixed-size chunks of rows (to bound memory, or to share them
+among threads), over groups of rows with the same number of critical points,
+or over a bounded number of solver iterations.
 """
 
 from __future__ import annotations
 
 import numbers
+import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 
@@ -36,7 +39,15 @@ _CHUNK = 2**16
 # Root finders work on all unknowns of up to this many (row, point) pairs at
 # once: large enough to amortise the Python overhead of each iteration.
 _SOLVER_CHUNK = 2**18
-_HDR_CHUNK = 2**16  # rows per hdr() batch
+_HDR_CHUNK = 2**18  # rows per hdr() batch, to bound memory
+# hdr() splits batches of at least twice _HDR_MIN_CHUNK rows across threads.
+_HDR_THREADS = min(
+    4,
+    len(os.sched_getaffinity(0))
+    if hasattr(os, "sched_getaffinity")
+    else os.cpu_count() or 1,
+)
+_HDR_MIN_CHUNK = 2**13
 
 # Relative tolerance (in units of the row's smallest component scale) of the
 # root finders.  Newton converges quadratically, so the result is usually far
@@ -333,6 +344,866 @@ def _row_chunks(n: int, per_row: int, chunk: int = _CHUNK):
     step = max(1, chunk // max(1, per_row))
     for start in range(0, n, step):
         yield slice(start, min(n, start + step))
+
+
+# --------------------------------------------------------------------------- #
+# Critical points and highest-density regions
+# --------------------------------------------------------------------------- #
+# The solvers below hold ``m`` unknowns for each of ``n`` mixtures in
+# slot-major ``(m, n)`` arrays: the parameters of a mixture then broadcast
+# along the slots without being gathered, and every reduction over the slots
+# of a mixture is an element-wise operation between contiguous rows.  The
+# mixtures are grouped by their number of critical points so that no slot is
+# padding.  Their branch choices are written as arithmetic where the
+# condition is unpredictable: ``np.where`` on a random mask costs about twenty
+# times a multiplication.
+_GROUP_SLOTS = 2**16  # unknowns per group batch: the working set stays in cache
+
+
+def _sum0(a):
+    """Sum over the first axis in a fixed order.
+
+    ``np.sum(axis=0)`` may switch to pairwise summation for narrow arrays,
+    which would make a mixture's result depend on how many others share its
+    batch (and so on the threading of :meth:`MixtureDistribution.hdr`).
+    """
+    out = a[0].copy()
+    for row in a[1:]:
+        out += row
+    return out
+
+
+def _slot_eval(P, x, derivs=1):
+    """Log density (and its first ``derivs`` derivatives) of mixtures ``P``.
+
+    ``P`` is a ``(4, K, n)`` parameter stack (see :class:`_Components`) and
+    ``x`` has shape ``(m, n)``; returns arrays of that shape.
+    """
+    _, mu, inv_s, log_coef = P
+    K = mu.shape[0]
+    zs, ts = [], []
+    for k in range(K):
+        z = x - mu[k]
+        z *= inv_s[k]
+        t = np.square(z)
+        t *= -0.5
+        t += log_coef[k]
+        zs.append(z)
+        ts.append(t)
+    top = ts[0].copy()
+    for k in range(1, K):
+        np.maximum(top, ts[k], out=top)
+    total = np.zeros_like(top)
+    g = np.zeros_like(top) if derivs >= 1 else None
+    h = np.zeros_like(top) if derivs >= 2 else None
+    for k in range(K):
+        e = np.exp(np.subtract(ts[k], top, out=ts[k]), out=ts[k])
+        total += e
+        if derivs == 1:
+            ez = np.multiply(zs[k], e, out=zs[k])
+            ez *= inv_s[k]
+            g -= ez
+        elif derivs >= 2:
+            ez = e * zs[k]
+            ez *= inv_s[k]
+            g -= ez
+            # e (z^2 - 1) / s^2
+            ez *= zs[k]
+            ez -= e * inv_s[k]
+            ez *= inv_s[k]
+            h += ez
+    lp = np.log(total)
+    lp += top
+    if derivs == 0:
+        return lp
+    g /= total
+    if derivs == 1:
+        return lp, g
+    h /= total
+    h -= g * g
+    return lp, g, h
+
+
+def _slot_cdf(P, cols, x):
+    """Mixture cdf at flat points ``x``; ``cols`` selects the mixture of each."""
+    w, mu, inv_s, _ = P
+    out = np.zeros(x.shape)
+    for k in range(mu.shape[0]):
+        out += w[k, cols] * ndtr((x - mu[k, cols]) * inv_s[k, cols])
+    return np.clip(out, 0.0, 1.0, out=out)
+
+
+def _node_slopes(P, nodes):
+    """``d log p / dx`` of mixtures ``P`` ``(4, K, a)`` at ``nodes`` ``(a, m)``."""
+    _, mu, inv_s, log_coef = P
+    K = mu.shape[0]
+    zs, ts = [], []
+    for k in range(K):
+        z = nodes - mu[k][:, None]
+        z *= inv_s[k][:, None]
+        t = np.square(z)
+        t *= -0.5
+        t += log_coef[k][:, None]
+        zs.append(z)
+        ts.append(t)
+    top = ts[0].copy()
+    for k in range(1, K):
+        np.maximum(top, ts[k], out=top)
+    total = np.zeros_like(top)
+    g = np.zeros_like(top)
+    for k in range(K):
+        e = np.exp(np.subtract(ts[k], top, out=ts[k]), out=ts[k])
+        total += e
+        e *= zs[k]
+        e *= inv_s[k][:, None]
+        g -= e
+    g /= total
+    return g
+
+
+def _grid_brackets(comp: _Components, n_uniform: int):
+    """Bracket the critical points of every mixture on a derivative-sign grid.
+
+    Returns ``count`` (odd, per mixture) and a ``(4, a, W)`` stack
+    ``(left, right, d log p/dx at left, at right)`` of brackets sorted left
+    to right, alternating maximum and minimum, NaN-padded.
+    """
+    a, K = len(comp), comp.n_components
+    # The stencil nodes left of the smallest mean and right of the largest
+    # are clipped onto the ends of the uniform grid: they are left out.
+    half = _STENCIL.size // 2
+    per_row = n_uniform + (K - 1) * _STENCIL.size
+    found = []
+    for rows in _row_chunks(a, per_row):
+        part = comp.take(rows)
+        n = len(part)
+        ar = np.arange(n)
+        lo = part.mu.min(axis=0)
+        hi = part.mu.max(axis=0)
+        grid = np.linspace(0.0, 1.0, n_uniform)
+        uniform = lo[:, None] + (hi - lo)[:, None] * grid
+        stencil = part.mu.T[:, :, None] + part.s.T[:, :, None] * _STENCIL
+        keep = np.ones(stencil.shape, dtype=bool)
+        keep[ar, part.mu.argmin(axis=0), :half] = False
+        keep[ar, part.mu.argmax(axis=0), half:] = False
+        stencil = np.clip(stencil[keep].reshape(n, -1), lo[:, None], hi[:, None])
+        nodes = np.sort(np.concatenate([uniform, stencil], axis=1), axis=1)
+        g = _node_slopes(part.params, nodes)
+        # The density increases left of the smallest mean and decreases
+        # right of the largest one; forcing those signs guarantees at least
+        # one maximum and a strict max/min alternation of the brackets.
+        rising = g >= 0
+        rising[:, 0] = True
+        rising[:, -1] = False
+        change = rising[:, :-1] != rising[:, 1:]
+        r, j = np.nonzero(change)
+        # bracket index within its row: position in the row-major list
+        first = np.searchsorted(r, np.arange(n))
+        col = np.arange(r.size) - first[r]
+        found.append(
+            (r + rows.start, col, nodes[r, j], nodes[r, j + 1], g[r, j], g[r, j + 1])
+        )
+    rows, cols, *ends = (np.concatenate(f) for f in zip(*found))
+    count = np.bincount(rows, minlength=a)
+    out = np.full((4, a, int(count.max())), np.nan)
+    for i, val in enumerate(ends):
+        out[i, rows, cols] = val
+    return count, out
+
+
+def _count_groups(count, per_slot: int = 1):
+    """Yield ``(c, rows)``: batches of mixtures with ``c`` critical points."""
+    for c in np.unique(count):
+        rows_c = np.flatnonzero(count == c)
+        step = max(1, _GROUP_SLOTS // (c + per_slot))
+        for start in range(0, rows_c.size, step):
+            yield int(c), rows_c[start : start + step]
+
+
+def _refine_critical(P, br, maxiter: int = 100):
+    """Newton-bisection on ``d log p / dx`` inside the brackets ``br``.
+
+    ``br`` is a ``(4, c, n)`` slot-major bracket stack of ``n`` mixtures with
+    ``c`` critical points each.  Returns their location, log density and
+    second derivative of the log density, each of shape ``(c, n)``.
+    """
+    xl, xr, gl, gr = br
+    c, n = xl.shape
+    # Orient d log p / dx to increase through every root (maxima come first).
+    sign = np.where(np.arange(c) % 2 == 0, -1.0, 1.0)[:, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        x = xl + (xr - xl) * gl / (gl - gr)  # regula falsi start
+    x = np.where((x > xl) & (x < xr), x, 0.5 * (xl + xr))
+    lo, hi = xl.copy(), xr.copy()
+    xtol = _XTOL_REL / P[2].max(axis=0)
+    last = np.full((c, n), np.inf)  # the last two steps
+    last2 = np.full((c, n), np.inf)
+    out = np.empty((3, c, n))
+    cols = np.arange(n)
+    live = np.ones(n, bool)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for it in range(maxiter):
+            lp, g, h = _slot_eval(P, x, 2)
+            f = sign * g
+            neg = (f < 0).astype(float)
+            lo += neg * (x - lo)
+            hi += (1.0 - neg) * (x - hi)
+            step = -g / h
+            # rtsafe: Newton while it stays in the bracket and the steps
+            # shrink fast enough, bisection otherwise
+            ok = (x + step >= lo) & (x + step <= hi) & (np.abs(2.0 * step) <= last2)
+            small = np.abs(step) <= xtol
+            # Newton converges quadratically: a step of s after one of t
+            # leaves an error of about s^3 / t^2.
+            size = np.abs(step)
+            small |= (
+                ok & (size <= 0.1 * last) & (size**3 <= xtol * last * last) & (it > 0)
+            )
+            xn = np.where(ok | small, x + step, 0.5 * (lo + hi))
+            done = live & np.all(small | (hi - lo <= xtol), axis=0)
+            if it == maxiter - 1:
+                done = live
+            if done.any():
+                d = (xn - x)[:, done]
+                idx = cols[done]
+                out[0][:, idx] = xn[:, done]
+                # the log density at the root, from the last evaluation
+                out[1][:, idx] = lp[:, done] + d * (g[:, done] + 0.5 * h[:, done] * d)
+                out[2][:, idx] = h[:, done]
+                live &= ~done
+                n_live = np.count_nonzero(live)
+                if n_live == 0:
+                    break
+                if n_live < 0.5 * live.size:
+                    keep = live
+                    P, xtol, cols, live = (
+                        P[:, :, keep],
+                        xtol[keep],
+                        cols[keep],
+                        live[keep],
+                    )
+                    xn, x, lo, hi, last = (v[:, keep] for v in (xn, x, lo, hi, last))
+            last2 = last
+            last = np.abs(xn - x)
+            x = xn
+    return out
+
+
+class _Segments:
+    """The monotone segments of ``n`` mixtures and the level equation.
+
+    ``crit`` is the slot-major ``(3, C, n)`` stack of critical points
+    (location, log density, second derivative of the log density), of which
+    the first ``count`` are valid for each mixture.  Segment ``s`` (of
+    ``C + 1``) runs between critical points ``s - 1`` and ``s`` (or the
+    ``+-40`` scale limits); the density rises on even segments, so their
+    crossing of a level is a left end, and falls on odd ones.  Arrays are
+    ``(C + 1, n)``: the log density at the segment's mode ``L`` and at its
+    other ("far") end ``A``; segments past a mixture's last one (only when
+    counts differ) get ``A > L``, an empty level range.
+
+    The level is ``u = u_top - v^2 / 2`` (``u_top``: the highest mode) and its
+    equation is ``H = Phi^-1((1 + mass) / 2) - z = 0`` with
+    ``z = Phi^-1((1 + coverage) / 2)``: linear in ``v`` for a Gaussian.
+    """
+
+    def __init__(self, P, crit, count, coverage):
+        C, n = crit.shape[1:]
+        S = C + 1
+        w, mu, inv_s, _ = P
+        s = 1.0 / inv_s
+        self.z = z = ndtri(0.5 * (1.0 + coverage))
+        self.coverage = coverage
+        # |mass - coverage| <= 1e-10, in the units of H.
+        self.ftol = 1e-10 / (2.0 * _INV_SQRT_2PI * np.exp(-0.5 * z * z))
+        lims = np.stack(
+            [(mu - _BRACKET_Z * s).min(axis=0), (mu + _BRACKET_Z * s).max(axis=0)]
+        )
+        lp_lims = _slot_eval(P, lims, 0)
+        past = np.arange(S + 1)[:, None] > count
+        bx = np.where(past, lims[1], np.concatenate([lims[:1], crit[0], lims[1:]]))
+        blp = np.where(
+            past, lp_lims[1], np.concatenate([lp_lims[:1], crit[1], lp_lims[1:]])
+        )
+        nan_row = np.full((1, n), np.nan)
+        bcv = np.concatenate([nan_row, crit[2], nan_row])
+        rise = np.arange(S) % 2 == 0
+        far = np.where(rise, np.arange(S), np.arange(S) + 1)
+        peak = np.where(rise, np.arange(S) + 1, np.arange(S))
+        self.sg = np.where(rise, -1.0, 1.0)[:, None]
+        self.L = blp[peak]
+        self.A = np.where(past[:-1], self.L + 1.0, blp[far])
+        self.hRR = 0.5 * (self.L - self.A)
+        self.lo, self.hi = bx[:-1], bx[1:]
+        self.far_x, self.peak_x = bx[far], bx[peak]
+        self.cv_far, self.cv_peak = bcv[far], bcv[peak]
+        self.u_top = np.fmax.reduce(crit[1, 0::2], axis=0)
+        self.xtol = _XTOL_REL * s.min(axis=0)
+        # |p''''| / 720 <= herm: the Hermite update errs by at most herm * D^5.
+        self.herm = 1.197 / 720.0 * _sum0(w * inv_s**5)
+        # Bracket of v: the region is empty at v = 0 and, at v_hi, contains
+        # [min(mu - z s), max(mu + z s)], which has mass >= coverage.
+        edges = np.stack([(mu - z * s).min(axis=0), (mu + z * s).max(axis=0)])
+        u_lo = _slot_eval(P, edges, 0).min(axis=0)
+        if C > 1:
+            u_lo = np.fmin(u_lo, np.fmin.reduce(crit[1, 1::2], axis=0))
+        self.v_hi = np.sqrt(2.0 * np.maximum(self.u_top - u_lo, 0.0))
+        # Start from the moment-matched Gaussian: exact for one component.
+        mean = _sum0(w * mu)
+        sd = np.sqrt(_sum0(w * (s * s + (mu - mean) ** 2)))
+        v0 = 2.0 * (self.u_top + np.log(sd)) + 2.0 * _LOG_SQRT_2PI + z * z
+        self.v0 = np.minimum(np.sqrt(np.maximum(v0, 0.0)), self.v_hi)
+
+    def guess(self, si, ci, u):
+        """First guess for the crossings of level ``u`` (one per point) on
+        segments ``si`` of mixtures ``ci``: a Gaussian approximation at the
+        segment end nearer in level, kept inside the segment."""
+        at = u - self.A[si, ci]
+        bt = self.L[si, ci] - u
+        far_x, peak_x = self.far_x[si, ci], self.peak_x[si, ci]
+        cv_far = self.cv_far[si, ci]
+        sgn = self.sg[si, 0]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            guess = np.where(
+                (at < bt) & np.isfinite(cv_far),
+                far_x - sgn * np.sqrt(2.0 * at / cv_far),
+                peak_x + sgn * np.sqrt(2.0 * bt / -self.cv_peak[si, ci]),
+            )
+        lo = np.fmin(far_x, peak_x)
+        hi = np.fmax(far_x, peak_x)
+        guess = np.clip(guess, 0.95 * lo + 0.05 * hi, 0.05 * lo + 0.95 * hi)
+        return np.where(np.isfinite(guess), guess, 0.5 * (lo + hi))
+
+    def guess_all(self, u):
+        """:meth:`guess` for every segment at the levels ``u`` ``(n,)``."""
+        S, n = self.A.shape
+        si, ci = np.divmod(np.arange(S * n), n)
+        return self.guess(si, ci, u[ci]).reshape(S, n)
+
+
+_LEAN_ITER = 20  # iterations of the fast pass; the rest is redone safely
+_SAFE_ITER = 200
+
+
+def _hdr_lean(P, seg, n, maxiter=_LEAN_ITER):
+    """Fast pass of the HDR solve (the safe one is :func:`_hdr_safe`).
+
+    The level and the crossings are solved jointly: every iteration evaluates
+    the density once at each crossing and takes a Newton step for each
+    crossing at the current level (see :func:`_hdr_safe` for the equation)
+    and, for the mixtures whose crossings are close enough for the mass to be
+    reliable, a safeguarded Newton step on the level.  Crossings are only kept
+    inside their segment.  Returns ``(x, u, mass, ok)`` as :func:`_hdr_safe`,
+    with ``ok`` False for the mixtures left over.
+    """
+    S = seg.A.shape[0]
+    z, ftol = seg.z, seg.ftol
+    out_x = np.full((S, n), np.nan)
+    out_u = np.full(n, np.nan)
+    out_m = np.full(n, np.nan)
+    out_ok = np.zeros(n, bool)
+    v = seg.v0
+    u = seg.u_top - 0.5 * v * v
+    act = (u > seg.A) & (u < seg.L)
+    x = seg.guess_all(u)
+    lo9, hi9 = 0.9 * seg.lo, 0.9 * seg.hi
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        # A few Newton steps for the crossings at the first level: they start
+        # from rough guesses, and these steps need no cdf.
+        ra = np.sqrt(np.abs(u - seg.A))
+        rb = np.sqrt(np.abs(seg.L - u))
+        Tt = ra / (ra + rb)
+        for _ in range(3):
+            x = _crossing_step(P, seg.A, seg.L, seg.hRR, x, Tt, act, lo9, hi9)[0]
+    R = {
+        "v": v,
+        "v_lo": np.zeros(n),
+        "v_hi": seg.v_hi.copy(),
+        "h_lo": np.full(n, -z),
+        "h_hi": np.full(n, np.nan),
+        "step1": np.full(n, np.inf),
+        "step2": np.full(n, np.inf),
+        "width": np.full(n, np.inf),
+        "n_ready": np.zeros(n, np.intp),
+        "h_prev": np.full(n, np.inf),
+        "live": np.ones(n, bool),
+        "u_top": seg.u_top,
+        "xtol": seg.xtol,
+        # steps up to dlim keep the Hermite error herm * D^5 below 1e-14
+        # (1e-7 for dlim7, enough while the level is far)
+        "dlim": (1e-14 / seg.herm) ** 0.2,
+        "dlim7": (1e-7 / seg.herm) ** 0.2,
+        "close": np.zeros(n, bool),
+        "v_max": seg.v_hi,
+        "idx": np.arange(n),
+    }
+    Q = {
+        "x": x,
+        "was": act,
+        "ref": np.zeros((S, n), bool),
+        "xe": x.copy(),
+        "Fe": np.zeros((S, n)),
+        "pe": np.zeros((S, n)),
+        "qe": np.zeros((S, n)),
+        "exact": np.zeros((S, n), bool),
+        "A": seg.A,
+        "L": seg.L,
+        "hRR": seg.hRR,
+        "lo9": lo9,
+        "hi9": hi9,
+    }
+    sg = seg.sg
+    Pl = P
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        for _ in range(maxiter):
+            n_ = R["v"].size
+            live = R["live"]
+            v = R["v"]
+            u = R["u_top"] - 0.5 * v * v
+            A, L, hRR, lo9, hi9 = Q["A"], Q["L"], Q["hRR"], Q["lo9"], Q["hi9"]
+            act = (u > A) & (u < L)
+            ra = np.sqrt(np.abs(u - A))
+            rb = np.sqrt(np.abs(L - u))
+            rab = ra + rb
+            x = Q["x"]
+            fresh = act & ~Q["was"]
+            if fresh.any():
+                si, ci = np.nonzero(fresh)
+                x = x.copy()
+                x[si, ci] = seg.guess(si, R["idx"][ci], u[ci])
+                Q["ref"] = Q["ref"] & ~fresh
+            xn, xr, lp, g, dxdT = _crossing_step(
+                Pl, A, L, hRR, x, ra / rab, act, lo9, hi9
+            )
+            dx = xn - x
+            res = np.abs(g * dx)  # change of log p over the step
+            # converged: the step is below xtol (or the spacing of floats
+            # at x), or log p is within rounding of the level
+            xtol = np.maximum(R["xtol"], 4.0 * _EPS * np.abs(x))
+            conv = res <= np.maximum(xtol * np.abs(g), 8.0 * _EPS * (np.abs(lp) + 1.0))
+            all_conv = np.all(conv | ~act, axis=0)
+            ready = live & np.all(((res <= 0.05) & (xn == xr)) | ~act, axis=0)
+            if ready.any():
+                actf = act.astype(float)
+                p = np.exp(lp) * actf
+                q = p * g
+                # The cdf is carried by Hermite quadrature from the last
+                # evaluation.  It is evaluated exactly at a new crossing and,
+                # once the level is close, wherever a step since the last
+                # exact value was longer than dlim (the long early steps may
+                # leave errors of order herm * D^5).
+                D = x - Q["xe"]
+                F = Q["Fe"] + D * (0.5 * (Q["pe"] + p) + D / 12.0 * (Q["qe"] - q))
+                upd = act & ready
+                aD = np.abs(D)
+                exact = Q["exact"] & (aD <= R["dlim"])
+                # Once the level is close (for good), the bracket built from
+                # the approximate masses before is dropped.
+                close = R["close"] | (np.abs(R["h_prev"]) <= 1e-3)
+                fresh_close = ready & close & ~R["close"]
+                if fresh_close.any():
+                    R["v_lo"] = np.where(fresh_close, 0.0, R["v_lo"])
+                    R["v_hi"] = np.where(fresh_close, R["v_max"], R["v_hi"])
+                    R["h_lo"] = np.where(fresh_close, -z, R["h_lo"])
+                    R["h_hi"] = np.where(fresh_close, np.nan, R["h_hi"])
+                R["close"] = close
+                need = upd & (~Q["ref"] | (close & ~exact) | (aD > R["dlim7"]))
+                if need.any():
+                    flat = np.flatnonzero(need)
+                    F.flat[flat] = _slot_cdf(Pl, flat % n_, x.flat[flat])
+                for key, val in (("xe", x), ("Fe", F), ("pe", p), ("qe", q)):
+                    Q[key] = np.where(upd, val, Q[key])
+                Q["ref"] = Q["ref"] | upd
+                Q["exact"] = np.where(upd, exact | need, Q["exact"])
+                synced = ready & close
+                dxdv = (-v * hRR / (ra * rb * rab * rab)) * dxdT * actf
+                dxdv[~np.isfinite(dxdv)] = 0.0
+                sp = sg * p
+                mass = _sum0(sg * F * actf + sp * dx)
+                dmass = _sum0(sp * dxdv)
+                hm = ndtri(0.5 * (1.0 + np.clip(mass, 0.0, 1.0 - _EPS)))
+                H = hm - z
+                dH = dmass / (2.0 * _INV_SQRT_2PI * np.exp(-0.5 * hm * hm))
+                ready &= np.isfinite(H) & np.isfinite(dH)
+                vnew, dv = _level_step(R, ready, v, H, dH)
+                done = synced & all_conv & (np.abs(H) <= ftol)
+                # Newton converges quadratically: once the previous step took
+                # H from h_prev to H, the next leaves about H^3 / h_prev^2;
+                # stop at the predicted point when that and the crossing
+                # steps are negligible.
+                final = (
+                    synced
+                    & ~done
+                    & (np.abs(H) <= 1e-4)
+                    & (np.abs(H) ** 3 <= 1e-3 * ftol * R["h_prev"] ** 2)
+                )
+                shift = dxdv * dv
+                if final.any():
+                    smin = R["xtol"] / _XTOL_REL
+                    final &= np.max(np.abs(dx), axis=0) <= 1e-7 * smin
+                    final &= np.max(shift * shift, axis=0) <= R["xtol"] * smin
+                # Far out (|x| >> s) the rounding of x alone moves the cdf by
+                # p |x| eps: there the mass is re-evaluated at the returned
+                # crossings and no step is taken on a prediction.
+                noisy = np.max(p * np.abs(x), axis=0) * _EPS > 1e-14
+                final &= ~noisy
+                redo = done & noisy
+                if redo.any():
+                    flat = np.flatnonzero(act & redo)
+                    F.flat[flat] = _slot_cdf(Pl, flat % n_, xn.flat[flat])
+                    mass = np.where(redo, _sum0(sg * F * actf), mass)
+                R["h_prev"] = np.where(ready, H, R["h_prev"])
+                R["v"] = vnew
+                xp = np.fmin(np.fmax(xn + shift, lo9 + 0.1 * xn), hi9 + 0.1 * xn)
+                fin = done | final
+                if fin.any():
+                    idx = R["idx"][fin]
+                    vf = np.where(done, v, vnew)[fin]
+                    out_u[idx] = R["u_top"][fin] - 0.5 * vf * vf
+                    out_m[idx] = np.where(done, mass, mass + dmass * dv)[fin]
+                    xs = np.where(done, xn, xp)
+                    out_x[:, idx] = np.where(act, xs, np.nan)[:, fin]
+                    out_ok[idx] = True
+                    R["live"] = live & ~fin
+                xn = xp
+            Q["x"] = xn
+            Q["was"] = act
+            n_live = np.count_nonzero(R["live"])
+            if n_live == 0:
+                break
+            if n_live < 0.5 * n_:
+                keep = R["live"]
+                for key in R:
+                    R[key] = R[key][keep]
+                for key in Q:
+                    Q[key] = Q[key][:, keep]
+                Pl = Pl[:, :, keep]
+    return out_x, out_u, out_m, out_ok
+
+
+def _crossing_step(P, A, L, hRR, x, Tt, act, lo9, hi9):
+    """One Newton step for every crossing at its level, in ``T`` (see
+    :func:`_hdr_safe`); slots off the level stay.  The step stops short of
+    the segment's ends (``lo9``, ``hi9``: 0.9 times them), as Newton can
+    overshoot on a shoulder of the density.
+
+    Returns ``(new x, unclamped x, log p, d log p / dx, dx / dT)``."""
+    lp, g = _slot_eval(P, x, 1)
+    a = np.sqrt(np.abs(lp - A))
+    b = np.sqrt(np.abs(L - lp))
+    ab = a + b
+    dxdT = a * b * ab * ab / (g * hRR)
+    xr = x + (Tt - a / ab) * dxdT * act
+    xn = np.fmin(np.fmax(xr, lo9 + 0.1 * x), hi9 + 0.1 * x)
+    return xn, xr, lp, g, dxdT
+
+
+def _level_step(R, ready, v, H, dH):
+    """Safeguarded Newton step on v for the ``ready`` mixtures (rtsafe).
+
+    Updates the bracket and step history in ``R``; returns the new v and the
+    step.  Newton is taken inside the bracket while the steps shrink fast
+    enough, else regula falsi once the bracket halves every two steps, else
+    bisection.
+    """
+    up = ready & (H < 0)
+    dn = ready & (H >= 0)
+    v_lo = np.where(up, v, R["v_lo"])
+    h_lo = np.where(up, H, R["h_lo"])
+    v_hi = np.where(dn, v, R["v_hi"])
+    h_hi = np.where(dn, H, R["h_hi"])
+    width = v_hi - v_lo
+    n_ready = R["n_ready"] + ready
+    step = -H / dH
+    newton = v + step
+    # v is now an end of the bracket and a converged step may land on it:
+    # the test is inclusive
+    ok_newton = (
+        (newton >= v_lo)
+        & (newton <= v_hi)
+        & ((np.abs(2.0 * step) <= np.abs(R["step2"])) | (n_ready <= 2))
+    )
+    sec = v_lo - h_lo * width / (h_hi - h_lo)
+    ok_sec = (sec > v_lo) & (sec < v_hi) & (width <= 0.5 * R["width"])
+    alt = np.where(ok_sec, sec, 0.5 * (v_lo + v_hi))
+    vnew = np.where(ready, np.where(ok_newton, newton, alt), v)
+    dv = vnew - v
+    R.update(
+        v_lo=v_lo,
+        v_hi=v_hi,
+        h_lo=h_lo,
+        h_hi=h_hi,
+        n_ready=n_ready,
+        width=np.where(ready, width, R["width"]),
+        step2=np.where(ready, R["step1"], R["step2"]),
+        step1=np.where(ready, dv, R["step1"]),
+    )
+    return vnew, dv
+
+
+def _hdr_safe(P, seg, n, maxiter=_SAFE_ITER):
+    """Safe HDR solve: every crossing keeps a bracket (valid at every level,
+    since ``T`` below does not depend on it) with a regula falsi or bisection
+    fallback, the cdf is always evaluated exactly, and the level moves only
+    once the crossings are close enough for the sign of the mass error to be
+    certain, so that every update of its bracket is right.
+
+    A crossing of level ``u`` on a segment solves ``T(log p(x)) = T(u)`` with
+    ``T(l) = a / (a + b)``, ``a = sqrt(l - A)``, ``b = sqrt(L - l)``: linear in
+    ``x`` near both ends of the segment and along a Gaussian tail.
+
+    Returns ``(x, u, mass, ok)``: the crossing points ``(C + 1, n)`` (NaN
+    where a segment is not crossed), the level, the mass and convergence
+    flags.
+    """
+    S = seg.A.shape[0]
+    z, ftol = seg.z, seg.ftol
+    sg = seg.sg
+    out_x = np.full((S, n), np.nan)
+    out_u = np.full(n, np.nan)
+    out_m = np.full(n, np.nan)
+    out_ok = np.zeros(n, bool)
+    R = {
+        "v": seg.v0.copy(),
+        "v_lo": np.zeros(n),
+        "v_hi": seg.v_hi.copy(),
+        "h_lo": np.full(n, -z),
+        "h_hi": np.full(n, np.nan),
+        "step1": np.full(n, np.inf),
+        "step2": np.full(n, np.inf),
+        "width": np.full(n, np.inf),
+        "n_ready": np.zeros(n, np.intp),
+        "live": np.ones(n, bool),
+        "u_top": seg.u_top,
+        "xtol": seg.xtol,
+        "idx": np.arange(n),
+    }
+    x0 = 0.5 * (seg.far_x + seg.peak_x)
+    Q = {
+        "x": x0,
+        "was": np.zeros((S, n), bool),
+        "A": seg.A,
+        "L": seg.L,
+        "hRR": seg.hRR,
+        "far_x": seg.far_x,
+        "peak_x": seg.peak_x,
+        "xP": seg.far_x.copy(),
+        "TP": np.zeros((S, n)),
+        "xQ": seg.peak_x.copy(),
+        "TQ": np.ones((S, n)),
+        "fb": np.zeros((S, n), bool),
+        "cols": np.broadcast_to(np.arange(n), (S, n)),
+    }
+    Pl = P
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        for it in range(maxiter):
+            n_ = R["v"].size
+            v = R["v"]
+            u = R["u_top"] - 0.5 * v * v
+            A, L, hRR = Q["A"], Q["L"], Q["hRR"]
+            at = u - A
+            bt = L - u
+            act = (at > 0) & (bt > 0)
+            ra = np.sqrt(np.abs(at))
+            rb = np.sqrt(np.abs(bt))
+            Tt = ra / (ra + rb)
+            x = Q["x"]
+            fresh = act & ~Q["was"]
+            if fresh.any():
+                si, ci = np.nonzero(fresh)
+                x = x.copy()
+                x[si, ci] = seg.guess(si, Q["cols"][si, ci], u[ci])
+                for key, val in (
+                    ("xP", Q["far_x"]),
+                    ("TP", 0.0),
+                    ("xQ", Q["peak_x"]),
+                    ("TQ", 1.0),
+                ):
+                    Q[key] = np.where(fresh, val, Q[key])
+                Q["fb"] = Q["fb"] & ~fresh
+            # A bracket end on the wrong side of the new level becomes the
+            # other end; the segment end takes its place.
+            drop = act & (Tt < Q["TP"])
+            if drop.any():
+                Q["xQ"] = np.where(drop, Q["xP"], Q["xQ"])
+                Q["TQ"] = np.where(drop, Q["TP"], Q["TQ"])
+                Q["xP"] = np.where(drop, Q["far_x"], Q["xP"])
+                Q["TP"] = np.where(drop, 0.0, Q["TP"])
+            rose = act & (Tt > Q["TQ"])
+            if rose.any():
+                Q["xP"] = np.where(rose, Q["xQ"], Q["xP"])
+                Q["TP"] = np.where(rose, Q["TQ"], Q["TP"])
+                Q["xQ"] = np.where(rose, Q["peak_x"], Q["xQ"])
+                Q["TQ"] = np.where(rose, 1.0, Q["TQ"])
+            out = act & ((x - Q["xP"]) * (x - Q["xQ"]) > 0)
+            if out.any():
+                x = np.where(out, _regula_falsi(Q, Tt), x)
+            lp, g = _slot_eval(Pl, x, 1)
+            a = np.sqrt(np.abs(lp - A))
+            b = np.sqrt(np.abs(L - lp))
+            ab = a + b
+            T = a / ab
+            dxdT = a * b * ab * ab / (g * hRR)
+            actf = act.astype(float)
+            dx = (Tt - T) * dxdT * actf  # slots off the level stay put
+            res = np.abs(g * dx)
+            # converged: the step is below xtol (or the spacing of floats
+            # at x), or log p is within rounding of the level
+            xtol = np.maximum(R["xtol"], 4.0 * _EPS * np.abs(x))
+            conv = res <= np.maximum(xtol * np.abs(g), 8.0 * _EPS * (np.abs(lp) + 1.0))
+            below = (act & (T < Tt)).astype(float)
+            above = actf - below
+            Q["xP"] = Q["xP"] + below * (x - Q["xP"])
+            Q["TP"] = Q["TP"] + below * (T - Q["TP"])
+            Q["xQ"] = Q["xQ"] + above * (x - Q["xQ"])
+            Q["TQ"] = Q["TQ"] + above * (T - Q["TQ"])
+            xn = x + dx
+            bad = act & ~conv & ((xn - Q["xP"]) * (xn - Q["xQ"]) > 0)
+            if bad.any():
+                xn = np.where(bad, _regula_falsi(Q, Tt), xn)
+            Q["fb"] = bad
+            conv |= np.abs(Q["xQ"] - Q["xP"]) <= xtol
+            dx = xn - x
+            all_conv = np.all(conv | ~act, axis=0)
+            # Near-converged crossings (Newton steps inside their brackets
+            # changing log p by < 0.05) give a mass whose sign against the
+            # coverage is certain when the first-order correction is small
+            # against their difference: only then does the level move.
+            near = R["live"] & np.all(((res <= 0.05) & ~bad) | ~act, axis=0)
+            ready = near & all_conv
+            if near.any():
+                F = np.zeros((S, n_))
+                flat = np.flatnonzero(act & near)
+                F.flat[flat] = _slot_cdf(Pl, flat % n_, x.flat[flat])
+                p = np.exp(lp) * actf
+                dxdv = np.where(
+                    act, (-v * hRR / (ra * rb * (ra + rb) ** 2)) * dxdT, 0.0
+                )
+                mass = _sum0(sg * (F + p * dx))
+                unc = _sum0(p * np.abs(dx))
+                ready |= near & (4.0 * unc <= np.abs(mass - seg.coverage))
+                dmass = _sum0(sg * p * dxdv)
+                hm = ndtri(0.5 * (1.0 + np.clip(mass, 0.0, 1.0 - _EPS)))
+                H = hm - z
+                dH = dmass / (2.0 * _INV_SQRT_2PI * np.exp(-0.5 * hm * hm))
+                vnew, dv = _level_step(R, ready, v, H, dH)
+                # Converged, or stuck on a jump of the mass (a bump missed by
+                # the grid: the caller retries on a finer one).
+                consistent = ready & all_conv
+                done = consistent & (
+                    (np.abs(H) <= ftol) | (R["v_hi"] - R["v_lo"] <= 1e-12)
+                )
+                # as in _hdr_lean: where rounding of x moves the cdf, the
+                # mass is that of the returned crossings
+                noisy = consistent & (np.max(p * np.abs(x), axis=0) * _EPS > 1e-14)
+                if noisy.any():
+                    flat = np.flatnonzero(act & noisy)
+                    F.flat[flat] = _slot_cdf(Pl, flat % n_, xn.flat[flat])
+                    mass = np.where(noisy, _sum0(sg * F), mass)
+                if consistent.any():
+                    # the last state with converged crossings is the answer
+                    # if the iterations run out
+                    idx = R["idx"][consistent]
+                    out_u[idx] = R["u_top"][consistent] - 0.5 * v[consistent] ** 2
+                    out_m[idx] = mass[consistent]
+                    out_x[:, idx] = np.where(act, xn, np.nan)[:, consistent]
+                    out_ok[idx] = done[consistent]
+                    R["live"] = R["live"] & ~done
+                R["v"] = vnew
+                xn = xn + dxdv * dv
+            Q["x"] = xn
+            Q["was"] = act
+            if it == maxiter - 1:
+                # Out of iterations without a converged state (not seen in
+                # tests): the current crossings; the caller measures their
+                # mass.
+                lost = R["live"] & np.isnan(out_u[R["idx"]])
+                idx = R["idx"][lost]
+                out_u[idx] = R["u_top"][lost] - 0.5 * v[lost] ** 2
+                out_x[:, idx] = np.where(act, x, np.nan)[:, lost]
+            n_live = np.count_nonzero(R["live"])
+            if n_live == 0:
+                break
+            if n_live < 0.5 * n_:
+                keep = R["live"]
+                for key in R:
+                    R[key] = R[key][keep]
+                for key in Q:
+                    Q[key] = Q[key][:, keep]
+                Pl = Pl[:, :, keep]
+    return out_x, out_u, out_m, out_ok
+
+
+def _regula_falsi(Q, Tt):
+    """Interpolate the crossing in ``T`` between its bracket ends; bisect if
+    the last step already fell back (regula falsi can stall)."""
+    f = (Tt - Q["TP"]) / (Q["TQ"] - Q["TP"])
+    f = np.where((f >= 0.0) & (f <= 1.0) & ~Q["fb"], f, 0.5)
+    return Q["xP"] + f * (Q["xQ"] - Q["xP"])
+
+
+def _hdr_rows(comp: _Components, coverage: float, n_uniform: int):
+    """HDR of ``a`` mixtures: ``(ends, threshold, mass)``.
+
+    ``ends`` ``(a, W + 1)`` holds every row's sorted crossing points,
+    NaN-padded; consecutive pairs are the pieces.
+    """
+    a = len(comp)
+    count, br = _grid_brackets(comp, n_uniform)
+    width = br.shape[2]
+    crit = np.full((3, width, a), np.nan)
+    ends = np.full((a, width + 1), np.nan)
+    level = np.full(a, np.nan)
+    mass = np.full(a, np.nan)
+    left = []
+    for c, rows in _count_groups(count):
+        P = np.take(comp.params, rows, axis=2)
+        cr = _refine_critical(
+            P, np.ascontiguousarray(br[:, rows, :c].transpose(0, 2, 1))
+        )
+        crit[:, :c, rows] = cr
+        x, u, m, ok = _hdr_lean(P, _Segments(P, cr, c, coverage), rows.size)
+        done = rows[ok]
+        ends[done, : c + 1] = np.sort(x[:, ok].T, axis=1)
+        level[done], mass[done] = u[ok], m[ok]
+        left.append(rows[~ok])
+    rows = np.concatenate(left)
+    if rows.size:
+        P = np.take(comp.params, rows, axis=2)
+        seg = _Segments(P, crit[:, :, rows], count[rows], coverage)
+        x, u, m, _ = _hdr_safe(P, seg, rows.size)
+        ends[rows] = np.sort(x.T, axis=1)
+        level[rows], mass[rows] = u, m
+    lost = np.flatnonzero(np.isnan(mass))
+    if lost.size:
+        # out of iterations (not seen in tests): report the mass enclosed
+        sub = comp.take(lost)
+        cdf = sub.cdf(np.nan_to_num(ends[lost]))
+        sign = np.where(np.arange(ends.shape[1]) % 2 == 0, -1.0, 1.0)
+        mass[lost] = np.sum(np.where(np.isnan(ends[lost]), 0.0, sign * cdf), axis=1)
+    return ends, np.exp(level), mass
+
+
+def _hdr_chunk(comp: _Components, coverage: float):
+    """:func:`_hdr_rows`, redone on finer grids for the rows whose mass
+    misses the coverage: a bump narrower than the grid spacing shows up as a
+    jump in the mass."""
+    ends, thr, mass = _hdr_rows(comp, coverage, _N_UNIFORM)
+    todo = np.flatnonzero(np.abs(mass - coverage) > 1e-9)
+    for n_uniform in _N_UNIFORM_RETRY:
+        if todo.size == 0:
+            break
+        e2, t2, m2 = _hdr_rows(comp.take(todo), coverage, n_uniform)
+        better = np.abs(m2 - coverage) < np.abs(mass[todo] - coverage)
+        fix = todo[better]
+        if e2.shape[1] > ends.shape[1]:
+            pad = np.full((ends.shape[0], e2.shape[1] - ends.shape[1]), np.nan)
+            ends = np.concatenate([ends, pad], axis=1)
+        ends[fix] = np.nan
+        ends[fix, : e2.shape[1]] = e2[better]
+        thr[fix], mass[fix] = t2[better], m2[better]
+        todo = todo[np.abs(mass[todo] - coverage) > 1e-9]
+    return ends, thr, mass
 
 
 def _check_probability(q: ArrayLike, name: str) -> NDArray:
@@ -896,69 +1767,15 @@ class MixtureDistribution:
         second derivative of the log density there, and the number ``count``
         (odd) of critical points per row.
         """
-        a, K = len(comp), comp.n_components
-        per_row = n_uniform + K * _STENCIL.size
-        found = []
-        for rows in _row_chunks(a, per_row):
-            part = comp.take(rows)
-            lo = part.mu.min(axis=0)
-            hi = part.mu.max(axis=0)
-            grid = np.linspace(0.0, 1.0, n_uniform)
-            uniform = lo[:, None] + (hi - lo)[:, None] * grid
-            stencil = part.mu.T[:, :, None] + part.s.T[:, :, None] * _STENCIL
-            stencil = np.clip(stencil.reshape(lo.size, -1), lo[:, None], hi[:, None])
-            nodes = np.sort(np.concatenate([uniform, stencil], axis=1), axis=1)
-            _, g = part.logpdf(nodes, derivs=1)
-            # The density increases left of the smallest mean and decreases
-            # right of the largest one; forcing those signs guarantees at least
-            # one maximum and a strict max/min alternation of the brackets.
-            rising = g >= 0
-            rising[:, 0] = True
-            rising[:, -1] = False
-            change = rising[:, :-1] != rising[:, 1:]
-            r, j = np.nonzero(change)
-            col = np.cumsum(change, axis=1)[r, j] - 1
-            found.append(
-                (
-                    r + rows.start,
-                    col,
-                    nodes[r, j],
-                    nodes[r, j + 1],
-                    g[r, j],
-                    g[r, j + 1],
-                    rising[r, j],
-                )
+        count, br = _grid_brackets(comp, n_uniform)
+        out = np.full((3, len(comp), br.shape[2]), np.nan)
+        for c, rows in _count_groups(count, 0):
+            P = np.take(comp.params, rows, axis=2)
+            crit = _refine_critical(
+                P, np.ascontiguousarray(br[:, rows, :c].transpose(0, 2, 1))
             )
-        rows, cols, xl, xr, gl, gr, is_max = (np.concatenate(f) for f in zip(*found))
-        count = np.bincount(rows, minlength=a)
-        width = int(count.max())
-
-        sub = comp.take(rows)
-        # Orient d log p / dx so that it increases through every root.
-        sign = np.where(is_max, -1.0, 1.0)
-
-        def make_fun(idx):
-            part, sgn = sub.take(idx), sign[idx]
-
-            def fun(x):
-                _, g1, h1 = part.logpdf(x, derivs=2)
-                return sgn * g1, sgn * h1
-
-            return fun
-
-        with np.errstate(divide="ignore", invalid="ignore"):
-            x0 = xl + (xr - xl) * gl / (gl - gr)  # regula falsi start
-        xtol = _XTOL_REL * sub.s.min(axis=0)
-        roots = _solve_increasing(make_fun, x0, xl, xr, xtol)
-        logp, _, curv = sub.logpdf(roots, derivs=2)
-
-        x_out = np.full((a, width), np.nan)
-        lp_out = np.full((a, width), np.nan)
-        curv_out = np.full((a, width), np.nan)
-        x_out[rows, cols] = roots
-        lp_out[rows, cols] = logp
-        curv_out[rows, cols] = curv
-        return x_out, lp_out, curv_out, count
+            out[:, rows, :c] = crit.transpose(0, 2, 1)
+        return out[0], out[1], out[2], count
 
     def modes(self) -> tuple[NDArray, NDArray]:
         """Local maxima of every row's density.
@@ -1027,11 +1844,16 @@ class MixtureDistribution:
         multimodal row it can be a union of disjoint intervals.
 
         The critical points of the density are found as in :meth:`modes`.
-        Between consecutive critical points the density is monotone, so each
-        crossing of level ``t`` is found by safeguarded Newton on ``log pdf``;
-        ``log t`` itself is solved by safeguarded Newton on the exact mass
+        Between consecutive critical points the density is monotone, with at
+        most one crossing of level ``t``.  The crossings and ``log t`` are
+        solved jointly by safeguarded Newton iterations, each of which
+        evaluates the density once at every crossing: a step for every
+        crossing at the current level, and one for the level on the mass
         ``sum over pieces of cdf(upper) - cdf(lower)``, whose derivative is
-        known in closed form.  A bump narrower than the grid spacing shows up
+        known in closed form (the cdf is carried between nearby evaluations
+        by Hermite quadrature and evaluated exactly near the solution).  The
+        few rows that this does not settle quickly are solved again with
+        bracketed crossings.  A bump narrower than the grid spacing shows up
         as a jump in that mass; the affected rows are recomputed on a uniform
         grid of 1,024 and then 16,384 nodes between the smallest and largest
         component mean.  A bump that is still missed (narrower than
@@ -1058,194 +1880,29 @@ class MixtureDistribution:
             return HighestDensityRegion(
                 np.empty((0, 1, 2)), np.empty(0, dtype=np.intp), empty, empty.copy()
             )
-        parts = []
-        for rows in _row_chunks(n, 1, _HDR_CHUNK):
-            comp = self._components(rows)
-            ends, thr, mass = self._hdr_rows(comp, self._critical_points(comp), c)
-            todo = np.flatnonzero(np.abs(mass - c) > 1e-9)
-            for n_uniform in _N_UNIFORM_RETRY:
-                if todo.size == 0:
-                    break
-                sub = comp.take(todo)
-                e2, t2, m2 = self._hdr_rows(
-                    sub, self._critical_points(sub, n_uniform), c
-                )
-                better = np.abs(m2 - c) < np.abs(mass[todo] - c)
-                fix = todo[better]
-                if e2.shape[1] > ends.shape[1]:
-                    pad = np.full((ends.shape[0], e2.shape[1] - ends.shape[1]), np.nan)
-                    ends = np.concatenate([ends, pad], axis=1)
-                ends[fix] = np.nan
-                ends[fix, : e2.shape[1]] = e2[better]
-                thr[fix], mass[fix] = t2[better], m2[better]
-                todo = todo[np.abs(mass[todo] - c) > 1e-9]
-            parts.append((ends, thr, mass))
+        # Rows are independent, so chunks of them can run on threads (NumPy
+        # releases the GIL in its loops); the chunking does not change any
+        # result.
+        n_chunks = max(-(-n // _HDR_CHUNK), min(_HDR_THREADS, n // _HDR_MIN_CHUNK))
+        bounds = np.linspace(0, n, n_chunks + 1).astype(np.intp)
+        comps = [self._components(slice(a, b)) for a, b in zip(bounds, bounds[1:])]
+        if n_chunks > 1 and _HDR_THREADS > 1:
+            with ThreadPoolExecutor(min(_HDR_THREADS, n_chunks)) as pool:
+                parts = list(pool.map(partial(_hdr_chunk, coverage=c), comps))
+        else:
+            parts = [_hdr_chunk(comp, c) for comp in comps]
         n_ends = np.concatenate([(~np.isnan(e)).sum(axis=1) for e, _, _ in parts])
         pieces = max(1, int(n_ends.max()) // 2)
         intervals = np.full((n, 2 * pieces), np.nan)
-        start = 0
-        for ends, _, _ in parts:
+        for (ends, _, _), start in zip(parts, bounds):
             take = min(2 * pieces, ends.shape[1])
             intervals[start : start + ends.shape[0], :take] = ends[:, :take]
-            start += ends.shape[0]
         return HighestDensityRegion(
             intervals.reshape(n, pieces, 2),
             n_ends // 2,
             np.concatenate([t for _, t, _ in parts]),
             np.concatenate([m for _, _, m in parts]),
         )
-
-    @staticmethod
-    def _hdr_rows(comp: _Components, crit, coverage: float):
-        """HDR of ``a`` mixtures given their critical points.
-
-        Returns ``(ends, threshold, mass)``: the sorted crossing points of every
-        row (``(a, W + 1)``, NaN-padded; consecutive pairs are the pieces), the
-        density level and the mass enclosed.
-        """
-        x_c, lp_c, curv_c, count = crit
-        a, width = x_c.shape
-        ar = np.arange(a)
-        n_seg = width + 1
-        # Segment j runs from bounds[:, j] to bounds[:, j + 1]; the density
-        # rises on even segments and falls on odd ones.
-        bounds = np.full((a, width + 2), np.nan)
-        bounds[:, 0] = (comp.mu - _BRACKET_Z * comp.s).min(axis=0)
-        bounds[:, 1 : width + 1] = x_c
-        bounds[ar, count + 1] = (comp.mu + _BRACKET_Z * comp.s).max(axis=0)
-        lp_b = np.full((a, width + 2), np.nan)
-        lp_b[:, 1 : width + 1] = lp_c
-        lp_b[:, 0] = -np.inf
-        lp_b[ar, count + 1] = -np.inf
-        cdf_b = np.full((a, width + 2), np.nan)
-        cdf_b[:, 1 : width + 1] = comp.cdf(np.nan_to_num(x_c))
-        cdf_b[:, 0] = 0.0
-        cdf_b[ar, count + 1] = 1.0
-        seg_valid = np.arange(n_seg)[None, :] <= count[:, None]
-        seg_mass = np.where(seg_valid, cdf_b[:, 1:] - cdf_b[:, :-1], 0.0)
-        seg_lo = np.fmin(lp_b[:, :-1], lp_b[:, 1:])
-        seg_hi = np.fmax(lp_b[:, :-1], lp_b[:, 1:])
-        rising_seg = np.arange(n_seg) % 2 == 0
-        # The mode bounding each segment, used for a first guess of crossings.
-        mode_col = np.where(rising_seg, np.arange(n_seg), np.arange(n_seg) - 1)
-        mode_col = np.clip(mode_col, 0, width - 1)
-        smin = comp.s.min(axis=0)
-
-        crossing = np.zeros((a, n_seg), dtype=bool)
-        x_cross = np.full((a, n_seg), np.nan)
-        mass_at = np.zeros(a)
-        # Inexact Newton: while a row's mass is still far from the target its
-        # crossings need not be exact (an error dx moves the mass by about
-        # pdf * dx), which saves most inner iterations of the early steps.
-        residual = np.ones(a)
-
-        u_top = np.nanmax(lp_c, axis=1)
-
-        # Both solves are shaped to be linear for a single Gaussian, where
-        # Newton then converges at once.  Crossings solve phi(x) = phi* with
-        # phi = sqrt(2 (log p(mode) - log p(x))) (|x - mu| / s for a Gaussian;
-        # Newton on log p itself would crawl in from the tails).  The level
-        # is v = sqrt(2 (u_top - log t)), and the equation for it is
-        # Phi^-1((1 + mass(v)) / 2) = z (for a Gaussian, mass = 2 Phi(v) - 1).
-        z = ndtri(0.5 * (1.0 + coverage))
-
-        def mass_fun(idx, v, exact=False):
-            # mass({pdf >= t(v)}) - coverage and its derivative in v.
-            if isinstance(idx, slice):
-                idx = ar[idx]
-            u = u_top[idx] - 0.5 * v * v
-            uu = u[:, None]
-            valid = seg_valid[idx]
-            full = valid & (uu <= seg_lo[idx])
-            cross = valid & (uu > seg_lo[idx]) & (uu < seg_hi[idx])
-            crossing[idx] = cross
-            mass = np.sum(np.where(full, seg_mass[idx], 0.0), axis=1)
-            inv_slope = np.zeros(idx.size)
-            rr, jj = np.nonzero(cross)
-            if rr.size:
-                r = idx[rr]
-                sub = comp.take(r)
-                up = rising_seg[jj]
-                sgn = np.where(up, 1.0, -1.0)
-                mc = mode_col[jj]
-                lp_mode = lp_c[r, mc]
-                target = np.sqrt(2.0 * np.maximum(lp_mode - u[rr], 0.0))
-
-                def make_level_fun(k):
-                    part, sk, lm, tk = sub.take(k), sgn[k], lp_mode[k], target[k]
-
-                    def fun(x):
-                        lp, g = part.logpdf(x, derivs=1)
-                        phi = np.sqrt(2.0 * np.maximum(lm - lp, 0.0))
-                        with np.errstate(divide="ignore", invalid="ignore"):
-                            return sk * (tk - phi), sk * g / phi
-
-                    return fun
-
-                x0 = x_cross[r, jj]
-                fresh = np.isnan(x0)
-                if np.any(fresh):
-                    # Linear in phi: the Gaussian approximation at the mode.
-                    rf, mf = r[fresh], mc[fresh]
-                    with np.errstate(invalid="ignore", divide="ignore"):
-                        dist = target[fresh] / np.sqrt(-curv_c[rf, mf])
-                    x0[fresh] = np.where(
-                        up[fresh], x_c[rf, mf] - dist, x_c[rf, mf] + dist
-                    )
-                lo, hi = bounds[r, jj], bounds[r, jj + 1]
-                rel = (
-                    _XTOL_REL if exact else np.clip(1e-2 * residual[r], _XTOL_REL, 1e-3)
-                )
-                x = _solve_increasing(make_level_fun, x0, lo, hi, rel * smin[r])
-                x_cross[r, jj] = x
-                _, g = sub.logpdf(x, derivs=1)
-                F = sub.cdf(x)
-                part = np.where(up, cdf_b[r, jj + 1] - F, F - cdf_b[r, jj])
-                mass += np.bincount(rr, weights=part, minlength=idx.size)
-                inv_slope = np.bincount(rr, weights=1.0 / np.abs(g), minlength=idx.size)
-            mass_at[idx] = mass
-            residual[idx] = np.abs(mass - coverage)
-            # d mass / d log t = -t * sum 1 / |g| over the crossings.
-            dmass = v * np.exp(u) * inv_slope
-            h = ndtri(0.5 * (1.0 + np.clip(mass, 0.0, 1.0 - _EPS)))
-            return h - z, dmass / (2.0 * _INV_SQRT_2PI * np.exp(-0.5 * h * h))
-
-        # Bracket: at v = 0 (the highest mode) the region is empty; at v_hi it
-        # contains [min(mu - z s), max(mu + z s)], which has mass >= coverage.
-        edges = np.stack(
-            [(comp.mu - z * comp.s).min(axis=0), (comp.mu + z * comp.s).max(axis=0)],
-            axis=1,
-        )
-        u_lo = comp.logpdf(edges).min(axis=1)
-        if width > 1:
-            u_lo = np.minimum(u_lo, np.nanmin(lp_c[:, 1::2], axis=1, initial=np.inf))
-        v_hi = np.sqrt(2.0 * np.maximum(u_top - u_lo, 0.0))
-        # Start from the moment-matched Gaussian of standard deviation sd,
-        # whose level is log t = -log(sd sqrt(2 pi)) - z^2 / 2: exact for one
-        # component, and it adapts to peaked and to flat-topped mixtures.
-        mean = np.sum(comp.w * comp.mu, axis=0)
-        sd = np.sqrt(np.sum(comp.w * (comp.s**2 + (comp.mu - mean) ** 2), axis=0))
-        v0 = np.sqrt(
-            np.maximum(2.0 * (u_top + np.log(sd)) + 2.0 * _LOG_SQRT_2PI + z * z, 0.0)
-        )
-        v = _solve_increasing(
-            lambda idx: partial(mass_fun, idx),
-            np.minimum(v0, v_hi),
-            np.zeros(a),
-            v_hi,
-            np.full(a, 1e-12),
-            # |mass - coverage| <= 1e-10, in the units of the equation above.
-            ftol=1e-10 / (2.0 * _INV_SQRT_2PI * np.exp(-0.5 * z * z)),
-            compact_below=1.0,
-        )
-        # Rows stopped by ftol were last evaluated at their final level; the
-        # others (a bracket collapsed on a jump of the mass) are re-evaluated.
-        redo = np.flatnonzero(np.abs(mass_at - coverage) > 1e-10)
-        if redo.size:
-            mass_fun(redo, v[redo], exact=True)
-        u = u_top - 0.5 * v * v
-        ends = np.sort(np.where(crossing, x_cross, np.nan), axis=1)
-        return ends, np.exp(u), mass_at
 
     # ------------------------------------------------------------------ #
     # Sampling

@@ -456,3 +456,74 @@ def test_large_batch_is_vectorised():
     dist.ppf(0.3)
     dist.cdf(0.3)
     assert time.perf_counter() - start < 5.0
+
+
+def check_hdr(dist, region, coverage, atol=1e-9):
+    # Vectorised version of the checks in test_hdr_mass_and_threshold.
+    n = len(dist)
+    lo, hi = region.intervals[:, :, 0], region.intervals[:, :, 1]
+    pad = np.isnan(lo)
+    assert np.array_equal(pad, np.isnan(hi))
+    count = (~pad).sum(axis=1)
+    np.testing.assert_array_equal(count, region.n_intervals)
+    assert np.all(pad[:, 1:] >= pad[:, :-1])  # padding only at the end
+    assert np.all(np.where(pad, True, lo < hi))
+    gap = lo[:, 1:] - hi[:, :-1]
+    assert np.all(np.where(pad[:, 1:], True, gap > 0))
+    cdf = dist.cdf(np.nan_to_num(region.intervals.reshape(n, -1)))
+    mass = np.sum(np.where(pad, 0.0, cdf[:, 1::2] - cdf[:, 0::2]), axis=1)
+    np.testing.assert_allclose(mass, coverage, atol=atol)
+    np.testing.assert_allclose(region.coverage, coverage, atol=atol)
+    pdf = dist.pdf(np.nan_to_num(region.intervals.reshape(n, -1)))
+    ok = ~np.repeat(pad, 2, axis=1)
+    ratio = pdf / region.threshold[:, None]
+    np.testing.assert_allclose(ratio[ok], 1.0, rtol=1e-7)
+
+
+@pytest.mark.parametrize("coverage", [0.5, 0.9, 0.99])
+def test_hdr_large_batch(coverage):
+    # Enough rows that some take every path of the solver (the fast joint
+    # iteration, its bracketed fallback, shoulders and levels near a dip).
+    dist = random_mixture(n=4000, K=5, seed=11)
+    check_hdr(dist, dist.hdr(coverage), coverage)
+
+
+def test_hdr_level_near_dip():
+    # Two equal bumps whose separation sweeps the 50% HDR from one piece to
+    # two: the level passes the dip between them, where the mass has a
+    # square-root kink in the level.
+    sep = np.linspace(1.0, 3.0, 801)
+    dist = MixtureDistribution(
+        np.full((sep.size, 2), 0.5),
+        np.stack([-sep / 2, sep / 2], axis=1),
+        np.ones((sep.size, 2)),
+    )
+    region = dist.hdr(0.5)
+    check_hdr(dist, region, 0.5)
+    assert np.all(np.diff(region.n_intervals) >= 0)
+    assert region.n_intervals[0] == 1 and region.n_intervals[-1] == 2
+
+
+def test_hdr_does_not_depend_on_batching(monkeypatch):
+    # Rows are solved independently; the split of a batch into chunks (and
+    # across threads) must not change a single bit of the result.
+    import skmdn._distribution as module
+
+    dist = random_mixture(n=3000, K=5, seed=3)
+    monkeypatch.setattr(module, "_HDR_THREADS", 1)
+    whole = dist.hdr(0.9)
+    parts = [dist[:1234].hdr(0.9), dist[1234:].hdr(0.9)]
+    monkeypatch.setattr(module, "_HDR_THREADS", 3)
+    monkeypatch.setattr(module, "_HDR_MIN_CHUNK", 500)
+    threaded = dist.hdr(0.9)
+    for other in (threaded,):
+        np.testing.assert_array_equal(other.intervals, whole.intervals)
+        np.testing.assert_array_equal(other.threshold, whole.threshold)
+        np.testing.assert_array_equal(other.coverage, whole.coverage)
+    width = whole.intervals.shape[1]
+    for part, rows in zip(parts, [slice(0, 1234), slice(1234, None)]):
+        got = np.full((len(part), width, 2), np.nan)
+        got[:, : part.intervals.shape[1]] = part.intervals
+        np.testing.assert_array_equal(got, whole.intervals[rows])
+        np.testing.assert_array_equal(part.threshold, whole.threshold[rows])
+        np.testing.assert_array_equal(part.coverage, whole.coverage[rows])
