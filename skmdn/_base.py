@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from numbers import Integral
-
 import numpy as np
-from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array
+
+from ._distribution import _check_n_samples, _check_rng
 
 __all__ = ["MixturePredictionMixin"]
 
@@ -177,10 +176,9 @@ class MixturePredictionMixin:
         samples : ndarray of shape (n_rows, n_samples) or \
                 (n_rows, n_samples, n_outputs)
         """
-        if not isinstance(n_samples, Integral) or n_samples < 1:
-            raise ValueError(f"n_samples must be a positive int, got {n_samples!r}.")
+        n_samples = _check_n_samples(n_samples)
         # One generator across the chunks, so that a seed fixes every draw.
-        rng = check_random_state(random_state)
+        rng = _check_rng(random_state)
         return self._map_rows(
             self._validated_X(X), lambda dist: dist.sample(n_samples, random_state=rng)
         )

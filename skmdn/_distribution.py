@@ -1340,6 +1340,24 @@ class HighestDensityRegion:
 # --------------------------------------------------------------------------- #
 # The distribution
 # --------------------------------------------------------------------------- #
+def _check_n_samples(n_samples) -> int:
+    """A positive number of draws per row, or a ValueError naming it."""
+    if (
+        isinstance(n_samples, (bool, np.bool_))
+        or not isinstance(n_samples, numbers.Integral)
+        or n_samples < 1
+    ):
+        raise ValueError(f"n_samples must be a positive integer; got {n_samples!r}.")
+    return int(n_samples)
+
+
+def _check_rng(random_state):
+    """A NumPy ``Generator`` as it is; anything else as ``check_random_state``."""
+    if isinstance(random_state, np.random.Generator):
+        return random_state
+    return check_random_state(random_state)
+
+
 def _check_weights(w: NDArray) -> NDArray:
     """Check that each row of ``w`` is a probability vector; renormalize it."""
     if np.any(w < 0):
@@ -1926,19 +1944,8 @@ class MixtureDistribution:
         -------
         samples : ndarray of shape (n_rows, n_samples)
         """
-        if (
-            isinstance(n_samples, (bool, np.bool_))
-            or not isinstance(n_samples, numbers.Integral)
-            or n_samples < 1
-        ):
-            raise ValueError(
-                f"n_samples must be a positive integer; got {n_samples!r}."
-            )
-        n_samples = int(n_samples)
-        if isinstance(random_state, np.random.Generator):
-            rng = random_state
-        else:
-            rng = check_random_state(random_state)
+        n_samples = _check_n_samples(n_samples)
+        rng = _check_rng(random_state)
         n, K = self.weights.shape
         u = rng.random((n, n_samples))
         noise = rng.standard_normal((n, n_samples))

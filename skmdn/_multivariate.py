@@ -16,9 +16,14 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import logsumexp
-from sklearn.utils import check_random_state
 
-from ._distribution import MixtureDistribution, _check_weights, _row_chunks
+from ._distribution import (
+    MixtureDistribution,
+    _check_n_samples,
+    _check_rng,
+    _check_weights,
+    _row_chunks,
+)
 
 __all__ = ["MultivariateMixtureDistribution"]
 
@@ -49,12 +54,6 @@ def _tril_inverse(L: NDArray) -> NDArray:
         row[..., i] += 1.0
         inv[..., i, :] = row / L[..., i, i : i + 1]
     return inv
-
-
-def _check_rng(random_state):
-    if isinstance(random_state, np.random.Generator):
-        return random_state
-    return check_random_state(random_state)
 
 
 def _normalise_rows(key, n: int):
@@ -438,15 +437,7 @@ numpy.random.Generator
         -------
         samples : ndarray of shape (n_rows, n_samples, n_outputs)
         """
-        if (
-            isinstance(n_samples, (bool, np.bool_))
-            or not isinstance(n_samples, numbers.Integral)
-            or n_samples < 1
-        ):
-            raise ValueError(
-                f"n_samples must be a positive integer; got {n_samples!r}."
-            )
-        n_samples = int(n_samples)
+        n_samples = _check_n_samples(n_samples)
         rng = _check_rng(random_state)
         n, K, d = self.means.shape
         u = rng.random((n, n_samples))
