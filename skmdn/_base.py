@@ -9,6 +9,10 @@ from ._distribution import _check_n_samples, _check_rng
 
 __all__ = ["MixturePredictionMixin"]
 
+# Rows per chunk at prediction time: bounds the memory of one forward pass
+# and of the mixture parameters held at once.
+CHUNK_ROWS = 65_536
+
 
 class MixturePredictionMixin:
     """``predict``, densities, scores and samples from ``predict_dist``.
@@ -23,7 +27,7 @@ class MixturePredictionMixin:
     mixture parameters of every row at once.
     """
 
-    _chunk_rows = 65_536
+    _chunk_rows = CHUNK_ROWS
 
     def _map_rows(self, X, fn, *row_args):
         """``fn(dist, *row_args)`` on chunks of the validated rows ``X``.

@@ -249,7 +249,7 @@ class EpochProgress(Callback):
         return state
 
 
-def seed_everything_for(seed: int) -> torch.Generator:
+def seeded_generator(seed: int) -> torch.Generator:
     """A torch generator seeded from ``seed`` (for batch shuffling)."""
     generator = torch.Generator()
     generator.manual_seed(int(seed))

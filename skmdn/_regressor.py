@@ -18,7 +18,7 @@ from sklearn.utils.validation import (
 from skorch.callbacks import EarlyStopping, GradientNormClipping, LRScheduler
 from skorch.helper import predefined_split
 
-from ._base import MixturePredictionMixin
+from ._base import CHUNK_ROWS, MixturePredictionMixin
 from ._distribution import MixtureDistribution
 from ._engine import (
     EpochProgress,
@@ -26,7 +26,7 @@ from ._engine import (
     TensorBatchIterator,
     TensorDataset,
     as_float_tensor,
-    seed_everything_for,
+    seeded_generator,
     torch_threads,
 )
 from ._module import (
@@ -44,9 +44,6 @@ OPTIMIZERS = {
     "adamw": torch.optim.AdamW,
     "sgd": torch.optim.SGD,
 }
-
-# Rows per forward pass at prediction time: bounds memory on large inputs.
-_PREDICT_CHUNK = 65_536
 
 
 def _weighted_moments(a, sample_weight):
@@ -460,11 +457,11 @@ class MDNRegressor(MixturePredictionMixin, RegressorMixin, BaseEstimator):
             batch_size=-1 if self.batch_size is None else self.batch_size,
             iterator_train=TensorBatchIterator,
             iterator_train__shuffle=True,
-            iterator_train__generator=seed_everything_for(seed + 1),
+            iterator_train__generator=seeded_generator(seed + 1),
             iterator_train__input_noise=self.input_noise,
             iterator_train__target_noise=self.target_noise,
             iterator_valid=TensorBatchIterator,
-            iterator_valid__batch_size=_PREDICT_CHUNK,
+            iterator_valid__batch_size=CHUNK_ROWS,
             train_split=None if valid_ds is None else predefined_split(valid_ds),
             callbacks=callbacks,
             device=self.device,
@@ -488,8 +485,8 @@ class MDNRegressor(MixturePredictionMixin, RegressorMixin, BaseEstimator):
         module.eval()
         parts = []
         with torch.inference_mode():
-            for start in range(0, len(X), _PREDICT_CHUNK):
-                out = module(X[start : start + _PREDICT_CHUNK])
+            for start in range(0, len(X), CHUNK_ROWS):
+                out = module(X[start : start + CHUNK_ROWS])
                 parts.append([t.double().cpu().numpy() for t in out])
         if not parts:
             k, d = module.n_components, module.n_outputs

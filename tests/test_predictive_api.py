@@ -87,21 +87,19 @@ def test_grid_search_by_crps(sinusoid):
 def test_row_chunks_do_not_change_any_result(fitted, sinusoid, monkeypatch):
     X, y = sinusoid
     grid = np.tile(np.linspace(-8, 8, 5), (len(y), 1))
-    expected = [
-        fitted.predict(X, return_std=True),
-        fitted.score_samples(X, y),
-        fitted.predict_proba_density(X, grid),
-        fitted.predict_quantiles(X, [0.1, 0.9]),
-        fitted.predict_interval(X, 0.8),
-    ]
+
+    def results():
+        return [
+            fitted.predict(X, return_std=True),
+            fitted.score_samples(X, y),
+            fitted.predict_proba_density(X, grid),
+            fitted.predict_quantiles(X, [0.1, 0.9]),
+            fitted.predict_interval(X, 0.8),
+        ]
+
+    expected = results()
     monkeypatch.setattr(type(fitted), "_chunk_rows", 7)
-    chunked = [
-        fitted.predict(X, return_std=True),
-        fitted.score_samples(X, y),
-        fitted.predict_proba_density(X, grid),
-        fitted.predict_quantiles(X, [0.1, 0.9]),
-        fitted.predict_interval(X, 0.8),
-    ]
+    chunked = results()
     for a, b in zip(expected, chunked):
         for u, v in zip(
             a if isinstance(a, tuple) else (a,), b if isinstance(b, tuple) else (b,)
