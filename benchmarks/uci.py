@@ -40,10 +40,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from uci_models import (  # noqa: E402
     MODEL_NAMES,
+    PEER_MODELS,
     PUBLISHED_METHODS,
     PUBLISHED_NLL,
     PUBLISHED_RMSE,
     PUBLISHED_SOURCE,
+    SKMDN_MODELS,
     TUNING_GRIDS,
     BenchmarkOptions,
     check_available,
@@ -222,7 +224,7 @@ def evaluate_split(model, X_train, y_train, X_test, y_test, y_test_rmse):
 
 
 def run_benchmark(datasets, models, options, root, n_splits=None, dequant=False):
-    """Run every model on every split of every dataset.
+    """Run every model on every split of every dataset, split by split.
 
     Parameters
     ----------
@@ -246,11 +248,18 @@ def run_benchmark(datasets, models, options, root, n_splits=None, dequant=False)
         One row per dataset, model and split, with the fields of
         :data:`CSV_FIELDS`.
     """
-    for name in datasets:
-        data = load_dataset(root, name)
-        splits = data.splits[:n_splits] if n_splits else data.splits
-        dequantized = dequant and data.integer_target
-        for k, (train, test) in enumerate(splits):
+    loaded = [load_dataset(root, name) for name in datasets]
+    runs = [data.splits[:n_splits] if n_splits else data.splits for data in loaded]
+    # Split-major order (split 0 of every dataset, then split 1, ...): an
+    # interrupted run leaves every dataset with about the same number of
+    # finished splits, instead of all splits of the first datasets only.
+    for k in range(max(len(splits) for splits in runs)):
+        for data, splits in zip(loaded, runs):
+            if k >= len(splits):
+                continue
+            name = data.name
+            train, test = splits[k]
+            dequantized = dequant and data.integer_target
             y = dequantize(data.y, k) if dequantized else data.y
             for model_name in models:
                 row = {
@@ -374,7 +383,7 @@ def summarize(values):
     return values.mean(), values.std() / np.sqrt(values.size), values.size
 
 
-def _cell(rows, field, digits=2, with_se=True):
+def _cell(rows, field, digits=2, with_se=True, n_splits=None):
     if not rows:
         return ""
     mean, se, n = summarize([r[field] for r in rows])
@@ -386,6 +395,9 @@ def _cell(rows, field, digits=2, with_se=True):
         text += f" ± {se:.{digits}f}"
     if n < len(rows):
         text += f" ({len(rows) - n} failed)"
+    if n_splits is not None and len(rows) != n_splits:
+        # An interrupted run or a merged one: say this cell's own count.
+        text += f" [{len(rows)} splits]"
     return text
 
 
@@ -416,7 +428,7 @@ def package_versions():
     return versions
 
 
-def write_summary(rows, path, command, models, options, skipped):
+def write_summary(rows, path, command, models, options, skipped, notes=()):
     """Write the Markdown summary: NLL, RMSE and fit-time tables.
 
     Parameters
@@ -433,6 +445,8 @@ def write_summary(rows, path, command, models, options, skipped):
         Settings of the run.
     skipped : dict
         Model name to the reason it was not run.
+    notes : sequence of str
+        Extra lines for the header.
     """
     datasets = list(dict.fromkeys(r["dataset"] for r in rows))
     by_cell = {}
@@ -447,9 +461,13 @@ def write_summary(rows, path, command, models, options, skipped):
         "- versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()),
         f"- machine: {platform.platform()}, {platform.machine()}, "
         f"{os.cpu_count()} CPUs",
-        f"- mdn-tuned grid ({options.grid}): {TUNING_GRIDS[options.grid]}, "
-        "3-fold shuffled inner CV scored by mean log-likelihood",
     ]
+    lines += [f"- {note}" for note in notes]
+    if "mdn-tuned" in models:
+        lines.append(
+            f"- mdn-tuned grid ({options.grid}): {TUNING_GRIDS[options.grid]}, "
+            "3-fold shuffled inner CV scored by mean log-likelihood"
+        )
     if options.mdn_params:
         lines.append(f"- skmdn parameters overridden: {options.mdn_params}")
     for model, reason in skipped.items():
@@ -470,8 +488,9 @@ def write_summary(rows, path, command, models, options, skipped):
         for name in datasets:
             ds_rows = [r for r in rows if r["dataset"] == name]
             cells = [_dataset_label(name, ds_rows)]
+            n_splits = len({r["split"] for r in ds_rows})
             cells += [
-                _cell(by_cell.get((name, m), []), field, digits, with_se)
+                _cell(by_cell.get((name, m), []), field, digits, with_se, n_splits)
                 for m in models
             ]
             if published is not None:
@@ -482,6 +501,7 @@ def write_summary(rows, path, command, models, options, skipped):
     lines += table("Test NLL", "nll", 2, PUBLISHED_NLL)
     lines += table("Test RMSE", "rmse", 2, PUBLISHED_RMSE)
     lines += table("Fit time (seconds per split)", "fit_seconds", 1, None, False)
+    lines += paired_comparison(rows, models)
     if any(r["integer_target"] for r in rows):
         lines += [f"{INTEGER_MARK} {INTEGER_NOTE}."]
         if any(r["dequantized"] for r in rows):
@@ -498,6 +518,98 @@ def write_summary(rows, path, command, models, options, skipped):
     for dataset, model, note in failures:
         lines.append(f"- {dataset} / {model}: {note}")
     Path(path).write_text("\n".join(lines).rstrip() + "\n", encoding="utf-8")
+
+
+def paired_differences(rows, model, peer, dataset):
+    """Test-NLL differences of two models on the splits both finished.
+
+    Parameters
+    ----------
+    rows : list of dict
+        Rows from :func:`run_benchmark`.
+    model, peer : str
+        The two models; a difference is ``nll(model) - nll(peer)``.
+    dataset : str
+        Dataset name.
+
+    Returns
+    -------
+    ndarray
+        One difference per common split with finite NLLs (negative: ``model``
+        is better on that split).
+    """
+    nll = {}
+    for r in rows:
+        if r["dataset"] == dataset and r["model"] in (model, peer):
+            nll[r["model"], r["split"]] = r["nll"]
+    splits = {m: {k for mm, k in nll if mm == m} for m in (model, peer)}
+    common = sorted(splits[model] & splits[peer])
+    diffs = np.array([nll[model, k] - nll[peer, k] for k in common], dtype=float)
+    return diffs[np.isfinite(diffs)]
+
+
+def paired_comparison(rows, models):
+    """Markdown lines comparing each skmdn model with each peer, split by split.
+
+    A paired comparison is sharper than two overlapping error bars: the
+    splits' difficulty, which dominates the spread across splits, cancels.
+
+    Parameters
+    ----------
+    rows : list of dict
+        Rows from :func:`run_benchmark`.
+    models : list of str
+        Models of the run.
+
+    Returns
+    -------
+    list of str
+        The section, or nothing when the run has no skmdn model and no peer.
+    """
+    ours = [m for m in models if m in SKMDN_MODELS]
+    peers = [m for m in models if m in PEER_MODELS]
+    if not ours or not peers:
+        return []
+    datasets = list(dict.fromkeys(r["dataset"] for r in rows))
+    integer = {
+        r["dataset"] for r in rows if r["integer_target"] and not r["dequantized"]
+    }
+    pairs = [(m, p) for m in ours for p in peers]
+    header = ["dataset", *(f"{m} − {p}" for m, p in pairs)]
+    lines = [
+        "## Paired comparison",
+        "",
+        "Test-NLL difference on the splits both models finished, mean ± "
+        "standard error (negative: the skmdn model is better), and the number "
+        "of splits it won.",
+        "",
+        _row(header),
+        _row(["---"] * len(header)),
+    ]
+    wins = dict.fromkeys(pairs, 0)
+    counted = dict.fromkeys(pairs, 0)
+    for name in datasets:
+        label = name + (f" {INTEGER_MARK}" if name in integer else "")
+        cells = [label]
+        for pair in pairs:
+            diffs = paired_differences(rows, *pair, name)
+            if diffs.size == 0:
+                cells.append("")
+                continue
+            mean, se, n = summarize(diffs)
+            spread = f" ± {se:.2f}" if n > 1 else ""
+            cells.append(f"{mean:+.2f}{spread} ({int(np.sum(diffs < 0))}/{n})")
+            if name not in integer:
+                counted[pair] += 1
+                wins[pair] += bool(mean < 0)
+        lines.append(_row(cells))
+    lines += ["", "Lower mean test NLL, datasets with a continuous target:", ""]
+    for pair in pairs:
+        if counted[pair]:
+            lines.append(
+                f"- {pair[0]} beats {pair[1]} on {wins[pair]} of {counted[pair]}"
+            )
+    return lines + [""]
 
 
 def _row(cells):
@@ -668,6 +780,20 @@ def build_parser():
         "several, e.g. to combine runs with different --splits",
     )
     parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="run nothing: write the summary and figure of the --include runs "
+        "(e.g. runs made in parallel on different datasets)",
+    )
+    parser.add_argument(
+        "--note",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="a line for the summary's header, e.g. the commands of the "
+        "merged runs or the load on the machine (repeat for several)",
+    )
+    parser.add_argument(
         "--out",
         type=Path,
         default=DEFAULT_OUT,
@@ -697,6 +823,8 @@ def main(argv=None):
         models = _parse_list(args.models, MODEL_NAMES, "model")
     except argparse.ArgumentTypeError as exc:
         parser.error(str(exc))
+    if args.report_only:
+        return _report(args, parser, argv)
     available = find_datasets(args.data)
     if not available:
         parser.error(f"no dataset in the standard layout under {args.data}")
@@ -742,7 +870,37 @@ def main(argv=None):
     models = list(dict.fromkeys([*models, *(r["model"] for r in rows)]))
     if args.include:
         command += "  (with rows of: " + ", ".join(map(str, args.include)) + ")"
-    write_summary(rows, args.out / "uci_summary.md", command, models, options, skipped)
+    write_summary(
+        rows, args.out / "uci_summary.md", command, models, options, skipped, args.note
+    )
+    plot_nll(rows, args.out / "uci_nll.png", models)
+    print(f"wrote {csv_path}, uci_summary.md and uci_nll.png", file=sys.stderr)
+    return rows
+
+
+def _report(args, parser, argv):
+    if not args.include:
+        parser.error("--report-only needs at least one --include CSV")
+    rows = []
+    for path in args.include:
+        # A later file's cell replaces an earlier file's, as in a run.
+        new = read_csv(path)
+        cells = {(r["dataset"], r["model"]) for r in new}
+        rows = [r for r in rows if (r["dataset"], r["model"]) not in cells] + new
+    if not rows:
+        parser.error("the --include files hold no rows")
+    present = {r["model"] for r in rows}
+    models = [m for m in MODEL_NAMES if m in present]
+    models += sorted(present - set(models))
+    options = BenchmarkOptions(grid=args.grid, n_jobs=args.n_jobs)
+    args.out.mkdir(parents=True, exist_ok=True)
+    csv_path = args.out / "uci_results.csv"
+    write_csv(rows, csv_path)
+    argv_list = sys.argv[1:] if argv is None else list(argv)
+    command = shlex.join(["python", "benchmarks/uci.py", *argv_list])
+    write_summary(
+        rows, args.out / "uci_summary.md", command, models, options, {}, args.note
+    )
     plot_nll(rows, args.out / "uci_nll.png", models)
     print(f"wrote {csv_path}, uci_summary.md and uci_nll.png", file=sys.stderr)
     return rows

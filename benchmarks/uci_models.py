@@ -90,6 +90,10 @@ MODEL_NAMES = (
     "gaussian-baseline",
     "gp",
 )
+# The paired comparison of the summary pits each skmdn model against each
+# peer probabilistic regressor.
+SKMDN_MODELS = ("mdn", "mdn-tuned", "mdn-ensemble")
+PEER_MODELS = ("ngboost", "skpro-mdn")
 
 
 def published_name(dataset):

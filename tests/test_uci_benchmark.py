@@ -255,3 +255,91 @@ def test_include_merges_an_earlier_run(data_root, tmp_path):
     summary = (tmp_path / "b" / "uci_summary.md").read_text()
     assert "with rows of" in summary
     assert "toy" in summary.lower() and "grades" in summary.lower()
+
+
+def test_runs_split_by_split_across_datasets(data_root, tmp_path):
+    rows = uci.main(
+        ["--data", str(data_root), "--models", "gaussian-baseline"]
+        + ["--out", str(tmp_path / "out")]
+    )
+    # An interrupted run then leaves every dataset with its first splits.
+    assert [(r["split"], r["dataset"]) for r in rows] == [
+        (0, "grades"),
+        (0, "toy"),
+        (1, "grades"),
+        (1, "toy"),
+    ]
+
+
+def _row(dataset, model, split, nll, integer=False):
+    return {
+        "dataset": dataset,
+        "model": model,
+        "split": split,
+        "n_train": 40,
+        "n_test": 8,
+        "nll": nll,
+        "rmse": 1.0,
+        "fit_seconds": 0.5,
+        "integer_target": integer,
+        "dequantized": False,
+        "notes": "",
+    }
+
+
+def test_paired_comparison_uses_common_splits_and_counts_wins():
+    rows = [
+        _row("a", "mdn", 0, 1.0),
+        _row("a", "mdn", 1, 2.0),
+        _row("a", "mdn", 2, 0.0),  # the peer lacks split 2: not compared
+        _row("a", "ngboost", 0, 1.5),
+        _row("a", "ngboost", 1, 1.9),
+        _row("b", "mdn", 0, 3.0),
+        _row("b", "ngboost", 0, 2.0),
+        _row("w", "mdn", 0, -2.0, integer=True),
+        _row("w", "ngboost", 0, 1.0, integer=True),
+    ]
+    diffs = uci.paired_differences(rows, "mdn", "ngboost", "a")
+    np.testing.assert_allclose(diffs, [-0.5, 0.1])
+    lines = uci.paired_comparison(rows, ["mdn", "ngboost", "gaussian-baseline"])
+    text = "\n".join(lines)
+    assert "| dataset | mdn − ngboost |" in text
+    assert "| a | -0.20 ± 0.21 (1/2) |" in text
+    assert "| b | +1.00 (0/1) |" in text
+    assert "| w † |" in text
+    # The integer-target set is shown but not counted.
+    assert "- mdn beats ngboost on 1 of 2" in text
+    assert uci.paired_comparison(rows, ["mdn", "gaussian-baseline"]) == []
+
+
+def test_report_only_merges_parallel_runs_without_fitting(data_root, tmp_path):
+    base = ["--data", str(data_root), "--models", "gaussian-baseline,mdn", *FAST_MDN]
+    uci.main(base + ["--datasets", "toy", "--out", str(tmp_path / "a")])
+    uci.main(
+        base + ["--datasets", "grades", "--splits", "1", "--out", str(tmp_path / "b")]
+    )
+    rows = uci.main(
+        ["--report-only", "--note", "two runs, one per core"]
+        + ["--include", str(tmp_path / "a" / "uci_results.csv")]
+        + ["--include", str(tmp_path / "b" / "uci_results.csv")]
+        + ["--out", str(tmp_path / "report")]
+    )
+    assert {(r["dataset"], r["split"]) for r in rows} == {
+        ("toy", 0),
+        ("toy", 1),
+        ("grades", 0),
+    }
+    summary = (tmp_path / "report" / "uci_summary.md").read_text(encoding="utf-8")
+    assert "- two runs, one per core" in summary
+    assert "| dataset | mdn | gaussian-baseline |" in summary
+    assert "toy (2)" in summary and "grades (1) †" in summary
+    assert len(_read_csv(tmp_path / "report" / "uci_results.csv")) == len(rows)
+    with pytest.raises(SystemExit):
+        uci.main(["--report-only", "--out", str(tmp_path / "none")])
+
+
+def test_a_cell_with_fewer_splits_says_so():
+    rows = [_row("a", "mdn", k, 1.0) for k in range(3)]
+    rows += [_row("a", "ngboost", k, 1.0) for k in range(2)]
+    assert uci._cell(rows[3:], "nll", n_splits=3).endswith("[2 splits]")
+    assert "splits" not in uci._cell(rows[:3], "nll", n_splits=3)
