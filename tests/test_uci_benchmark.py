@@ -343,3 +343,35 @@ def test_a_cell_with_fewer_splits_says_so():
     rows += [_row("a", "ngboost", k, 1.0) for k in range(2)]
     assert uci._cell(rows[3:], "nll", n_splits=3).endswith("[2 splits]")
     assert "splits" not in uci._cell(rows[:3], "nll", n_splits=3)
+
+
+def test_ablation_compares_variants_with_the_defaults_split_by_split(
+    data_root, tmp_path
+):
+    ablation = _load("ablation")
+    out = tmp_path / "ablation.md"
+    results = ablation.main(
+        ["--data", str(data_root), "--datasets", "toy", "--splits", "2"]
+        + ["--variants", "n_components=3,weight_decay=1e-4"]
+        + FAST_MDN
+        + ["--out", str(out)]
+    )
+    assert set(results) == {
+        ("toy", "defaults"),
+        ("toy", "n_components=3"),
+        ("toy", "weight_decay=1e-4"),
+    }
+    assert [k for k, _, _ in results["toy", "n_components=3"]] == [0, 1]
+    expected = np.array([v for _, v, _ in results["toy", "n_components=3"]]) - [
+        v for _, v, _ in results["toy", "defaults"]
+    ]
+    np.testing.assert_allclose(
+        ablation._paired(results, "toy", "n_components=3"), expected
+    )
+    text = out.read_text(encoding="utf-8")
+    assert "| variant | toy | mean difference | fit time vs defaults |" in text
+    assert "| defaults | " in text and "(NLL)" in text
+    assert "| n_components=3 | " in text and "/2) |" in text
+    assert "max_epochs" in text  # the smoke override is on record
+    with pytest.raises(SystemExit):
+        ablation.main(["--data", str(data_root), "--variants", "bigger"])

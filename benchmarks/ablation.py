@@ -1,0 +1,241 @@
+"""Ablation of MDNRegressor's defaults on the UCI standard splits.
+
+Each variant changes one default of ``MDNRegressor()``; every variant is
+fitted on the same splits with the same seeds as the defaults, and the table
+reports the paired test-NLL difference to the defaults (negative: the
+variant is better), the splits it won, and its fit time. This is the
+evidence behind the defaults (``docs/estimator.md``) on real data, next to
+the seed problem of ``bench_quality.py``.
+
+Usage::
+
+    python benchmarks/ablation.py --splits 5 --out benchmarks/results/ablation.md
+
+The splits used here are also the first splits of ``uci.py``'s results:
+defaults picked from this table would be picked on test rows of those
+splits, so the summary says which splits it used.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from uci import (  # noqa: E402
+    DEFAULT_DATA,
+    _parse_assignment,
+    evaluate_split,
+    load_dataset,
+    package_versions,
+    summarize,
+)
+from uci_models import BenchmarkOptions, make_model  # noqa: E402
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_DATASETS = "yacht,bostonHousing,energy,concrete"
+
+# One change from MDNRegressor() each; "defaults" is the reference.
+VARIANTS = {
+    "defaults": {},
+    "patience=50": {"patience": 50},
+    "patience=200": {"patience": 200},
+    "lr_schedule=None": {"lr_schedule": None},
+    "weight_decay=1e-4": {"weight_decay": 1e-4},
+    "batch_size=128": {"batch_size": 128},
+    "n_components=3": {"n_components": 3},
+    "input_noise=0.1": {"input_noise": 0.1},
+    "target_noise=0.05": {"target_noise": 0.05},
+}
+
+
+def run_ablation(root, datasets, variants, n_splits, log=sys.stderr):
+    """Fit every variant on every split.
+
+    Parameters
+    ----------
+    root : Path
+        Data folder in the standard layout.
+    datasets : list of str
+        Dataset names.
+    variants : dict
+        Variant name to ``MDNRegressor`` parameters; must contain
+        ``"defaults"``.
+    n_splits : int
+        Number of splits per dataset (the first ones).
+    log : file
+        Where progress lines go.
+
+    Returns
+    -------
+    dict
+        ``(dataset, variant)`` to a list of ``(split, nll, fit_seconds)``.
+    """
+    results = {}
+    loaded = [load_dataset(root, name) for name in datasets]
+    for k in range(n_splits):
+        for data in loaded:
+            if k >= len(data.splits):
+                continue
+            train, test = data.splits[k]
+            for name, params in variants.items():
+                options = BenchmarkOptions(mdn_params=params)
+                model = make_model("mdn", k, options, len(train))
+                try:
+                    scores = evaluate_split(
+                        model,
+                        data.X[train],
+                        data.y[train],
+                        data.X[test],
+                        data.y[test],
+                        data.y[test],
+                    )
+                except Exception as exc:  # a diverged variant is a result
+                    scores = {"nll": np.nan, "fit_seconds": np.nan}
+                    print(f"  {name} failed: {exc}", file=log)
+                results.setdefault((data.name, name), []).append(
+                    (k, scores["nll"], scores["fit_seconds"])
+                )
+                print(
+                    f"[{data.name} split {k + 1}] {name}: nll={scores['nll']:.3f} "
+                    f"fit={scores['fit_seconds']:.1f}s",
+                    file=log,
+                    flush=True,
+                )
+    return results
+
+
+def _paired(results, dataset, variant):
+    ref = {k: v for k, v, _ in results.get((dataset, "defaults"), [])}
+    diffs = [v - ref[k] for k, v, _ in results.get((dataset, variant), []) if k in ref]
+    diffs = np.asarray(diffs, dtype=float)
+    return diffs[np.isfinite(diffs)]
+
+
+def format_table(results, datasets, variants):
+    """Markdown table: one row per variant, one column per dataset.
+
+    Parameters
+    ----------
+    results : dict
+        Output of :func:`run_ablation`.
+    datasets : list of str
+    variants : list of str
+
+    Returns
+    -------
+    list of str
+    """
+    header = ["variant", *datasets, "mean difference", "fit time vs defaults"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    ref_time = np.nanmean(
+        [t for d in datasets for _, _, t in results.get((d, "defaults"), [])]
+    )
+    for variant in variants:
+        cells = [variant]
+        means = []
+        for dataset in datasets:
+            if variant == "defaults":
+                mean, se, n = summarize([v for _, v, _ in results[(dataset, variant)]])
+                cells.append(f"{mean:.3f} ± {se:.3f} (NLL)")
+                continue
+            diffs = _paired(results, dataset, variant)
+            if diffs.size == 0:
+                cells.append("failed")
+                continue
+            mean, se, n = summarize(diffs)
+            means.append(mean)
+            cells.append(f"{mean:+.3f} ± {se:.3f} ({int(np.sum(diffs < 0))}/{n})")
+        times = [t for d in datasets for _, _, t in results.get((d, variant), [])]
+        cells.append("" if variant == "defaults" else f"{np.mean(means):+.3f}")
+        cells.append(f"{np.nanmean(times) / ref_time:.2f}×")
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def main(argv=None):
+    """Run the ablation from the command line.
+
+    Parameters
+    ----------
+    argv : list of str or None
+        Arguments; None reads ``sys.argv``.
+
+    Returns
+    -------
+    dict
+        Output of :func:`run_ablation`.
+    """
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--datasets", default=DEFAULT_DATASETS)
+    parser.add_argument("--splits", type=int, default=5)
+    parser.add_argument(
+        "--variants",
+        default=",".join(VARIANTS),
+        help=f"comma-separated, from: {', '.join(VARIANTS)}",
+    )
+    parser.add_argument(
+        "--mdn-set",
+        action="append",
+        type=_parse_assignment,
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a parameter in every variant (smoke runs only)",
+    )
+    parser.add_argument("--out", type=Path, default=None, help="Markdown file")
+    args = parser.parse_args(argv)
+    datasets = [d for d in args.datasets.split(",") if d]
+    names = ["defaults"] + [
+        v for v in args.variants.split(",") if v and v != "defaults"
+    ]
+    unknown = [v for v in names if v not in VARIANTS]
+    if unknown:
+        parser.error(f"unknown variants {unknown}; choose from {list(VARIANTS)}")
+    if args.splits < 1:
+        parser.error("--splits must be at least 1")
+
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        base = dict(args.mdn_set)
+        variants = {v: {**base, **VARIANTS[v]} for v in names}
+        results = run_ablation(args.data, datasets, variants, args.splits)
+    elapsed = time.perf_counter() - start
+    versions = package_versions()
+    lines = [
+        "# Ablation of MDNRegressor's defaults (UCI standard splits)",
+        "",
+        f"- command: `python benchmarks/ablation.py "
+        f"{' '.join(sys.argv[1:] if argv is None else argv)}`",
+        f"- splits: the first {args.splits} of each dataset; "
+        f"{elapsed / 60:.1f} min in all",
+        "- versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()),
+        *([f"- overridden in every variant: {base}"] if base else []),
+        "",
+        "Defaults row: test NLL, mean ± se over splits. Other rows: paired "
+        "difference to the defaults, mean ± se (negative: better), and the "
+        "splits won. Mean difference: average over the datasets. Fit time: "
+        "mean fit time relative to the defaults'.",
+        "",
+        *format_table(results, datasets, names),
+    ]
+    text = "\n".join(lines) + "\n"
+    print(text)
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text, encoding="utf-8")
+    return results
+
+
+if __name__ == "__main__":
+    main()
