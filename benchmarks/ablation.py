@@ -32,6 +32,7 @@ from uci import (  # noqa: E402
     DEFAULT_DATA,
     _parse_assignment,
     evaluate_split,
+    format_paired,
     load_dataset,
     package_versions,
     summarize,
@@ -149,9 +150,8 @@ def format_table(results, datasets, variants):
             if diffs.size == 0:
                 cells.append("failed")
                 continue
-            mean, se, n = summarize(diffs)
-            means.append(mean)
-            cells.append(f"{mean:+.3f} ± {se:.3f} ({int(np.sum(diffs < 0))}/{n})")
+            means.append(summarize(diffs)[0])
+            cells.append(format_paired(diffs, digits=3))
         times = [t for d in datasets for _, _, t in results.get((d, variant), [])]
         cells.append("" if variant == "defaults" else f"{np.mean(means):+.3f}")
         cells.append(f"{np.nanmean(times) / ref_time:.2f}×")

@@ -548,6 +548,25 @@ def paired_differences(rows, model, peer, dataset):
     return diffs[np.isfinite(diffs)]
 
 
+def format_paired(diffs, digits=2):
+    """Format paired differences as ``mean ± se (won/n)``.
+
+    Parameters
+    ----------
+    diffs : ndarray
+        Finite differences, one per split (negative: a win).
+    digits : int
+        Decimals.
+
+    Returns
+    -------
+    str
+    """
+    mean, se, n = summarize(diffs)
+    spread = f" ± {se:.{digits}f}" if n > 1 else ""
+    return f"{mean:+.{digits}f}{spread} ({int(np.sum(diffs < 0))}/{n})"
+
+
 def paired_comparison(rows, models):
     """Markdown lines comparing each skmdn model with each peer, split by split.
 
@@ -596,9 +615,8 @@ def paired_comparison(rows, models):
             if diffs.size == 0:
                 cells.append("")
                 continue
-            mean, se, n = summarize(diffs)
-            spread = f" ± {se:.2f}" if n > 1 else ""
-            cells.append(f"{mean:+.2f}{spread} ({int(np.sum(diffs < 0))}/{n})")
+            cells.append(format_paired(diffs))
+            mean = summarize(diffs)[0]
             if name not in integer:
                 counted[pair] += 1
                 wins[pair] += bool(mean < 0)
