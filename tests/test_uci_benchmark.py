@@ -373,5 +373,10 @@ def test_ablation_compares_variants_with_the_defaults_split_by_split(
     assert "| defaults | " in text and "(NLL)" in text
     assert "| n_components=3 | " in text and "/2) |" in text
     assert "max_epochs" in text  # the smoke override is on record
+    later = ablation.main(
+        ["--data", str(data_root), "--datasets", "toy", "--splits", "1"]
+        + ["--first-split", "1", "--variants", "n_components=3", *FAST_MDN]
+    )
+    assert later["toy", "defaults"][0][:2] == results["toy", "defaults"][1][:2]
     with pytest.raises(SystemExit):
         ablation.main(["--data", str(data_root), "--variants", "bigger"])
