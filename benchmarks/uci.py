@@ -915,7 +915,11 @@ def _report(args, parser, argv):
     csv_path = args.out / "uci_results.csv"
     write_csv(rows, csv_path)
     argv_list = sys.argv[1:] if argv is None else list(argv)
-    command = shlex.join(["python", "benchmarks/uci.py", *argv_list])
+    # The notes are in the header already; the command keeps the rest.
+    kept = [
+        a for a, prev in zip(argv_list, ["", *argv_list]) if "--note" not in (a, prev)
+    ]
+    command = shlex.join(["python", "benchmarks/uci.py", *kept])
     write_summary(
         rows, args.out / "uci_summary.md", command, models, options, {}, args.note
     )
