@@ -86,11 +86,15 @@ bench-large: $(BENCH_STAMP)
 bench-large-tuned: $(BENCH_STAMP)
 	$(BENCH_ENV) $(BENCH_PY) benchmarks/uci.py --datasets $(BENCH_LARGE) --models mdn-tuned --grid tiny --splits $(BENCH_LARGE_TUNED_SPLITS) --n-jobs 1 --out $(BENCH_RUNS)/large-tuned
 
-# One default changed at a time, paired with the defaults on the same splits
-# (benchmarks/results/ablation.md, about 10 minutes).
+# One default changed at a time, paired with the defaults on the same splits:
+# chosen on splits 1-5 of the small sets, the promising variants confirmed on
+# splits 6-20 and on the two large sets (about 20 minutes).
+ABLATION_CANDIDATES ?= weight_decay=1e-4,lr_schedule=None
 .PHONY: bench-ablation
 bench-ablation: $(BENCH_STAMP)
 	$(BENCH_ENV) $(BENCH_PY) benchmarks/ablation.py --splits 5 --out $(BENCH_OUT)/ablation.md
+	$(BENCH_ENV) $(BENCH_PY) benchmarks/ablation.py --first-split 5 --splits 15 --variants $(ABLATION_CANDIDATES) --out $(BENCH_OUT)/ablation-confirm.md
+	$(BENCH_ENV) $(BENCH_PY) benchmarks/ablation.py --datasets $(BENCH_LARGE) --splits 2 --variants $(ABLATION_CANDIDATES) --out $(BENCH_OUT)/ablation-large.md
 
 bench-full: $(BENCH_STAMP)
 	$(BENCH_ENV) $(BENCH_PY) benchmarks/uci.py $(BENCH_ARGS)
