@@ -866,10 +866,8 @@ def main(argv=None):
     )
     args.out.mkdir(parents=True, exist_ok=True)
     csv_path = args.out / "uci_results.csv"
-    argv_list = sys.argv[1:] if argv is None else list(argv)
-    command = shlex.join(["python", "benchmarks/uci.py", *argv_list])
 
-    earlier = [row for path in args.include for row in read_csv(path)]
+    earlier = [read_csv(path) for path in args.include]
     rows = []
     with warnings.catch_warnings():
         # Peers warn per fit (convergence, deprecations); the progress lines
@@ -882,29 +880,59 @@ def main(argv=None):
             # Rewritten after every fit so that an interrupted run keeps its
             # finished splits.
             write_csv(rows, csv_path)
-    ran = {(r["dataset"], r["model"]) for r in rows}
-    rows = [r for r in earlier if (r["dataset"], r["model"]) not in ran] + rows
-    write_csv(rows, csv_path)
+    rows = merge_rows(*earlier, rows)
     models = list(dict.fromkeys([*models, *(r["model"] for r in rows)]))
+    command = _command(argv)
     if args.include:
         command += "  (with rows of: " + ", ".join(map(str, args.include)) + ")"
-    write_summary(
-        rows, args.out / "uci_summary.md", command, models, options, skipped, args.note
-    )
-    plot_nll(rows, args.out / "uci_nll.png", models)
-    print(f"wrote {csv_path}, uci_summary.md and uci_nll.png", file=sys.stderr)
+    _write_outputs(rows, args.out, command, models, options, skipped, args.note)
     return rows
+
+
+def merge_rows(*runs):
+    """Merge the rows of several runs; a later run's cell replaces an earlier's.
+
+    Parameters
+    ----------
+    *runs : list of dict
+        Rows of each run, oldest first.
+
+    Returns
+    -------
+    list of dict
+    """
+    rows = []
+    for new in runs:
+        cells = {(r["dataset"], r["model"]) for r in new}
+        rows = [r for r in rows if (r["dataset"], r["model"]) not in cells] + new
+    return rows
+
+
+def _command(argv):
+    argv_list = sys.argv[1:] if argv is None else list(argv)
+    # Notes are header lines of their own; the command keeps the rest.
+    kept = [
+        a for a, prev in zip(argv_list, ["", *argv_list]) if "--note" not in (a, prev)
+    ]
+    return shlex.join(["python", "benchmarks/uci.py", *kept])
+
+
+def _write_outputs(rows, out, command, models, options, skipped, notes):
+    write_csv(rows, out / "uci_results.csv")
+    write_summary(
+        rows, out / "uci_summary.md", command, models, options, skipped, notes
+    )
+    plot_nll(rows, out / "uci_nll.png", models)
+    print(
+        f"wrote uci_results.csv, uci_summary.md and uci_nll.png in {out}",
+        file=sys.stderr,
+    )
 
 
 def _report(args, parser, argv):
     if not args.include:
         parser.error("--report-only needs at least one --include CSV")
-    rows = []
-    for path in args.include:
-        # A later file's cell replaces an earlier file's, as in a run.
-        new = read_csv(path)
-        cells = {(r["dataset"], r["model"]) for r in new}
-        rows = [r for r in rows if (r["dataset"], r["model"]) not in cells] + new
+    rows = merge_rows(*(read_csv(path) for path in args.include))
     if not rows:
         parser.error("the --include files hold no rows")
     present = {r["model"] for r in rows}
@@ -912,19 +940,7 @@ def _report(args, parser, argv):
     models += sorted(present - set(models))
     options = BenchmarkOptions(grid=args.grid, n_jobs=args.n_jobs)
     args.out.mkdir(parents=True, exist_ok=True)
-    csv_path = args.out / "uci_results.csv"
-    write_csv(rows, csv_path)
-    argv_list = sys.argv[1:] if argv is None else list(argv)
-    # The notes are in the header already; the command keeps the rest.
-    kept = [
-        a for a, prev in zip(argv_list, ["", *argv_list]) if "--note" not in (a, prev)
-    ]
-    command = shlex.join(["python", "benchmarks/uci.py", *kept])
-    write_summary(
-        rows, args.out / "uci_summary.md", command, models, options, {}, args.note
-    )
-    plot_nll(rows, args.out / "uci_nll.png", models)
-    print(f"wrote {csv_path}, uci_summary.md and uci_nll.png", file=sys.stderr)
+    _write_outputs(rows, args.out, _command(argv), models, options, {}, args.note)
     return rows
 
 

@@ -380,3 +380,14 @@ def test_ablation_compares_variants_with_the_defaults_split_by_split(
     assert later["toy", "defaults"][0][:2] == results["toy", "defaults"][1][:2]
     with pytest.raises(SystemExit):
         ablation.main(["--data", str(data_root), "--variants", "bigger"])
+
+
+def test_merge_rows_lets_a_later_run_replace_a_cell():
+    old = [_row("a", "mdn", 0, 1.0), _row("a", "ngboost", 0, 2.0)]
+    new = [_row("a", "mdn", 0, 0.5), _row("a", "mdn", 1, 0.7)]
+    merged = uci.merge_rows(old, new)
+    assert [(r["model"], r["split"], r["nll"]) for r in merged] == [
+        ("ngboost", 0, 2.0),
+        ("mdn", 0, 0.5),
+        ("mdn", 1, 0.7),
+    ]
