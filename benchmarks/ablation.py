@@ -36,6 +36,7 @@ from uci import (  # noqa: E402
     format_paired,
     load_dataset,
     package_versions,
+    paired_differences,
     summarize,
 )
 from uci_models import BenchmarkOptions, make_model  # noqa: E402
@@ -117,10 +118,13 @@ def run_ablation(root, datasets, variants, n_splits, first_split=0, log=sys.stde
 
 
 def _paired(results, dataset, variant):
-    ref = {k: v for k, v, _ in results.get((dataset, "defaults"), [])}
-    diffs = [v - ref[k] for k, v, _ in results.get((dataset, variant), []) if k in ref]
-    diffs = np.asarray(diffs, dtype=float)
-    return diffs[np.isfinite(diffs)]
+    # The benchmark's pairing rule: common splits, finite NLLs only.
+    rows = [
+        {"dataset": d, "model": v, "split": k, "nll": nll}
+        for (d, v), runs in results.items()
+        for k, nll, _ in runs
+    ]
+    return paired_differences(rows, variant, "defaults", dataset)
 
 
 def format_table(results, datasets, variants):
