@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.utils.validation import check_array
 
-from ._distribution import _check_n_samples, _check_rng
+from ._checks import check_n_samples, check_rng
 
 __all__ = ["MixturePredictionMixin"]
 
@@ -180,9 +180,9 @@ class MixturePredictionMixin:
         samples : ndarray of shape (n_rows, n_samples) or \
                 (n_rows, n_samples, n_outputs)
         """
-        n_samples = _check_n_samples(n_samples)
+        n_samples = check_n_samples(n_samples)
         # One generator across the chunks, so that a seed fixes every draw.
-        rng = _check_rng(random_state)
+        rng = check_rng(random_state)
         return self._map_rows(
             self._validated_X(X), lambda dist: dist.sample(n_samples, random_state=rng)
         )

@@ -20,13 +20,18 @@ from functools import partial
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import log_ndtr, logsumexp, ndtr, ndtri
-from sklearn.utils import check_random_state
+
+from ._checks import EPS as _EPS
+from ._checks import INV_SQRT_2PI as _INV_SQRT_2PI
+from ._checks import LOG_SQRT_2PI as _LOG_SQRT_2PI
+from ._checks import check_level as _check_level
+from ._checks import check_n_samples as _check_n_samples
+from ._checks import check_no_nan as _check_no_nan
+from ._checks import check_probability as _check_probability
+from ._checks import check_rng as _check_rng
 
 __all__ = ["HighestDensityRegion", "MixtureDistribution"]
 
-_LOG_SQRT_2PI = 0.5 * np.log(2.0 * np.pi)
-_INV_SQRT_2PI = 1.0 / np.sqrt(2.0 * np.pi)
-_EPS = np.finfo(np.float64).eps
 
 # Phi(-40) ~ 4e-350 underflows to 0 in float64, so every quantile, HDR endpoint
 # or tail crossing that float64 can represent lies within 40 scales of a mean.
@@ -1206,28 +1211,6 @@ def _hdr_chunk(comp: _Components, coverage: float):
     return ends, thr, mass
 
 
-def _check_probability(q: ArrayLike, name: str) -> NDArray:
-    arr = np.asarray(q, dtype=float)
-    bad = ~((arr >= 0.0) & (arr <= 1.0))
-    if np.any(bad):
-        raise ValueError(
-            f"{name} must contain probabilities in [0, 1]; got invalid values "
-            f"{np.unique(arr[bad])[:5].tolist()}."
-        )
-    return arr
-
-
-def _check_level(value: float, name: str) -> float:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise ValueError(
-            f"{name} must be a float in the open interval (0, 1); got {value!r}."
-        )
-    value = float(value)
-    if not 0.0 < value < 1.0:
-        raise ValueError(f"{name} must be in the open interval (0, 1); got {value!r}.")
-    return value
-
-
 def _as_points(values: ArrayLike, n: int, name: str) -> tuple[NDArray, bool]:
     """Apply the shape rule: scalar, ``(n,)`` or ``(n, m)``.
 
@@ -1246,11 +1229,6 @@ def _as_points(values: ArrayLike, n: int, name: str) -> tuple[NDArray, bool]:
         f"or an array of shape ({n}, m) (m values per row) for a distribution "
         f"with {n} rows; got an array of shape {arr.shape}."
     )
-
-
-def _check_no_nan(arr: NDArray, name: str) -> None:
-    if np.isnan(arr).any():
-        raise ValueError(f"{name} contains NaN.")
 
 
 # --------------------------------------------------------------------------- #
@@ -1340,22 +1318,6 @@ class HighestDensityRegion:
 # --------------------------------------------------------------------------- #
 # The distribution
 # --------------------------------------------------------------------------- #
-def _check_n_samples(n_samples) -> int:
-    """A positive number of draws per row, or a ValueError naming it."""
-    if (
-        isinstance(n_samples, (bool, np.bool_))
-        or not isinstance(n_samples, numbers.Integral)
-        or n_samples < 1
-    ):
-        raise ValueError(f"n_samples must be a positive integer; got {n_samples!r}.")
-    return int(n_samples)
-
-
-def _check_rng(random_state):
-    """A NumPy ``Generator`` as it is; anything else as ``check_random_state``."""
-    if isinstance(random_state, np.random.Generator):
-        return random_state
-    return check_random_state(random_state)
 
 
 def _check_weights(w: NDArray) -> NDArray:

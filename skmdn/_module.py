@@ -7,13 +7,14 @@ scikit-learn front end built on them.
 
 from __future__ import annotations
 
-import math
 from typing import NamedTuple
 
 import torch
 from scipy.stats import norm
 from torch import nn
 from torch.nn import functional as F
+
+from ._checks import LOG_2PI
 
 __all__ = [
     "MixtureOutput",
@@ -32,8 +33,6 @@ ACTIVATIONS = {
 }
 
 COVARIANCE_TYPES = ("diag", "full")
-
-_LOG_2PI = math.log(2.0 * math.pi)
 
 
 class MixtureOutput(NamedTuple):
@@ -204,7 +203,7 @@ def mixture_log_prob(output: MixtureOutput, y: torch.Tensor) -> torch.Tensor:
         z = torch.linalg.solve_triangular(scales, diff.unsqueeze(-1), upper=False)
         log_det = scales.diagonal(dim1=-2, dim2=-1).log().sum(-1)
         comp = -0.5 * z.square().sum((-2, -1)) - log_det  # [B, K]
-    return torch.logsumexp(comp + log_weights, dim=-1) - 0.5 * d * _LOG_2PI
+    return torch.logsumexp(comp + log_weights, dim=-1) - 0.5 * d * LOG_2PI
 
 
 class MixtureNLLLoss(nn.Module):

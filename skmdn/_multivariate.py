@@ -17,28 +17,17 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import logsumexp
 
-from ._distribution import (
-    MixtureDistribution,
-    _check_n_samples,
-    _check_rng,
-    _check_weights,
-    _row_chunks,
-)
+from ._checks import LOG_2PI as _LOG_2PI
+from ._checks import as_float_array as _as_float_array
+from ._checks import check_n_samples as _check_n_samples
+from ._checks import check_rng as _check_rng
+from ._distribution import MixtureDistribution, _check_weights, _row_chunks
 
 __all__ = ["MultivariateMixtureDistribution"]
-
-_LOG_2PI = np.log(2.0 * np.pi)
 
 # Number of (row, component, point, output) values evaluated per chunk of
 # logpdf(); 2**18 float64 values (2 MiB) per temporary.
 _CHUNK = 2**18
-
-
-def _as_float_array(value: ArrayLike, name: str) -> NDArray:
-    try:
-        return np.array(value, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be a numeric array: {exc}") from exc
 
 
 def _tril_inverse(L: NDArray) -> NDArray:

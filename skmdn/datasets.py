@@ -8,6 +8,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from sklearn.utils import check_random_state
 
+from ._checks import check_n_samples as _check_n_samples
+from ._checks import check_rng as _check_rng
 from ._multivariate import MultivariateMixtureDistribution
 
 __all__ = [
@@ -62,8 +64,7 @@ def make_inverted_sinusoid(
     >>> X.shape, y.shape
     ((200, 1), (200,))
     """
-    if not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
-        raise ValueError(f"n_samples must be a positive int, got {n_samples!r}.")
+    n_samples = _check_n_samples(n_samples)
     if not noise >= 0:
         raise ValueError(f"noise must be non-negative, got {noise!r}.")
     rng = check_random_state(random_state)
@@ -77,20 +78,6 @@ def make_inverted_sinusoid(
 # --------------------------------------------------------------------------- #
 # Helpers for the problems below
 # --------------------------------------------------------------------------- #
-def _check_n_samples(n_samples) -> int:
-    if (
-        isinstance(n_samples, (bool, np.bool_))
-        or not isinstance(n_samples, numbers.Integral)
-        or n_samples < 1
-    ):
-        raise ValueError(f"n_samples must be a positive int, got {n_samples!r}.")
-    return int(n_samples)
-
-
-def _check_rng(random_state):
-    if isinstance(random_state, np.random.Generator):
-        return random_state
-    return check_random_state(random_state)
 
 
 def _check_link_lengths(link_lengths) -> tuple[float, float]:

@@ -23,6 +23,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import ndtr
 
+from ._checks import INV_SQRT_2PI as _INV_SQRT_2PI
 from ._distribution import MixtureDistribution
 
 __all__ = [
@@ -41,8 +42,6 @@ __all__ = [
     "predictive_distribution",
 ]
 
-_INV_SQRT_PI = 1.0 / np.sqrt(np.pi)
-_INV_SQRT_2PI = 1.0 / np.sqrt(2.0 * np.pi)
 
 # Elements of the (rows, K, K) pair term of the CRPS evaluated at once.
 _CRPS_CHUNK = 2**18
