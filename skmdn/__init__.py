@@ -9,7 +9,6 @@ distribution object.
 
 from . import datasets, metrics
 from ._distribution import MixtureDistribution
-from ._engine import MDNNet
 from ._ensemble import MDNEnsembleRegressor
 from ._module import (
     MixtureDensityNetwork,
@@ -19,6 +18,7 @@ from ._module import (
 )
 from ._multivariate import MultivariateMixtureDistribution
 from ._regressor import MDNRegressor
+from ._skorch import MDNNet
 
 __version__ = "0.1.0.dev0"
 

@@ -1,33 +1,168 @@
-"""Prediction methods shared by the estimators that predict mixtures."""
+"""The base class of the estimators that predict Gaussian mixtures.
+
+:class:`BaseMixtureRegressor` holds what ``MDNRegressor`` and
+``MDNEnsembleRegressor`` share: ``fit`` with its rollback, input validation
+at prediction time, and every prediction method (``predict``, densities,
+scores, samples, quantiles, intervals), all derived from one hook,
+``_dist_of``. The functions below it build distribution objects from
+network outputs (:func:`mixture_from_network`) and combine those of several
+networks (:func:`combine_mixtures`) without validating them again:
+validation happens once, where the user's data come in.
+"""
 
 from __future__ import annotations
 
+from abc import ABCMeta, abstractmethod
+
 import numpy as np
-from sklearn.utils.validation import check_array
+from scipy.special import logsumexp
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from ._checks import check_n_samples, check_rng
+from ._distribution import MixtureDistribution
+from ._multivariate import MultivariateMixtureDistribution
+from ._skorch import CHUNK_ROWS
 
-__all__ = ["MixturePredictionMixin"]
-
-# Rows per chunk at prediction time: bounds the memory of one forward pass
-# and of the mixture parameters held at once.
-CHUNK_ROWS = 65_536
+__all__ = ["BaseMixtureRegressor", "combine_mixtures", "mixture_from_network"]
 
 
-class MixturePredictionMixin:
-    """``predict``, densities, scores and samples from ``predict_dist``.
+def mixture_from_network(log_weights, means, scales, y_mean, y_scale):
+    """The distribution of network outputs, in the units of ``y``.
 
-    An estimator that sets ``n_outputs_`` in ``fit`` and implements
-    ``_validated_X(X)`` (the fitted check and input validation) and
-    ``_dist_of(X)`` (the ``MixtureDistribution``, or
-    ``MultivariateMixtureDistribution`` for several outputs, of validated
-    rows) gets ``predict_dist`` and the rest of the probabilistic regressor
-    API from this mixin. Methods that return one value per row work through
-    the rows in chunks, so memory grows with the output, not with the
-    mixture parameters of every row at once.
+    Parameters
+    ----------
+    log_weights : ndarray of shape (n, K)
+        The network's log mixing weights (``log_softmax`` in float32); they
+        are normalized once more in float64, in log space.
+    means : ndarray of shape (n, K, d)
+        Standardized component means.
+    scales : ndarray of shape (n, K, d) or (n, K, d, d)
+        Standardized standard deviations, or Cholesky factors.
+    y_mean, y_scale : ndarray of shape (d,)
+        The target standardization to undo.
+
+    Returns
+    -------
+    MixtureDistribution or MultivariateMixtureDistribution
+        A :class:`MixtureDistribution` for ``d == 1``.
+    """
+    log_weights = log_weights - logsumexp(log_weights, axis=1, keepdims=True)
+    weights = np.exp(log_weights)
+    means = means * y_scale + y_mean
+    if scales.ndim == 4:
+        # Cholesky factor of D Sigma D for D = diag(y_scale).
+        tril = scales * y_scale[:, None]
+    else:
+        scales = scales * y_scale
+        if means.shape[2] == 1:
+            return MixtureDistribution._from_validated(
+                weights, means[..., 0], scales[..., 0]
+            )
+        tril = scales[..., :, None] * np.eye(scales.shape[2])
+    if means.shape[2] == 1:
+        return MixtureDistribution._from_validated(
+            weights, means[..., 0], tril[..., 0, 0]
+        )
+    return MultivariateMixtureDistribution._from_validated(weights, means, tril)
+
+
+def combine_mixtures(dists):
+    """One mixture of the components of ``dists``, each with equal weight.
+
+    ``dists`` are distributions of the same rows and the same kind (as the
+    members of an ensemble predict them); a mixture of ``m`` of them has the
+    components of all, each member's weights divided by ``m``.
+    """
+    weights = np.concatenate([d.weights for d in dists], axis=1) / len(dists)
+    means = np.concatenate([d.means for d in dists], axis=1)
+    if isinstance(dists[0], MixtureDistribution):
+        scales = np.concatenate([d.scales for d in dists], axis=1)
+        return MixtureDistribution._from_validated(weights, means, scales)
+    tril = np.concatenate([d.scale_tril for d in dists], axis=1)
+    return MultivariateMixtureDistribution._from_validated(weights, means, tril)
+
+
+class BaseMixtureRegressor(RegressorMixin, BaseEstimator, metaclass=ABCMeta):
+    """Base class of the regressors that predict a Gaussian mixture per row.
+
+    A subclass implements two hooks: ``_fit(X, y, sample_weight)``, which
+    validates the data, fits, and sets ``n_outputs_`` (and
+    ``n_features_in_`` through ``validate_data``); and ``_dist_of(X)``, the
+    :class:`MixtureDistribution` (or, for several outputs, the
+    :class:`MultivariateMixtureDistribution`) of already validated rows.
+    Everything else (``fit`` with its rollback, ``predict_dist`` and the
+    probabilistic regressor API) comes from here. Methods that return one
+    value per row work through the rows in chunks of ``_chunk_rows``, the
+    one chunking layer of prediction, so memory grows with the output, not
+    with the mixture parameters of every row at once.
     """
 
     _chunk_rows = CHUNK_ROWS
+
+    @abstractmethod
+    def _fit(self, X, y, sample_weight):
+        """Validate the data, fit the model and return ``self``."""
+
+    @abstractmethod
+    def _dist_of(self, X):
+        """The predicted distribution of validated rows ``X``."""
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model to ``(X, y)`` by maximum likelihood.
+
+        A fit that fails (bad input, a diverging loss, an interrupt) leaves
+        an already fitted model as it was.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training inputs.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative row weights; the loss is the weighted mean NLL, so a
+            weight of 2 counts a row twice.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        self._validate_params()
+        previous_state = self.__dict__.copy()
+        try:
+            return self._fit(X, y, sample_weight)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(previous_state)
+            raise
+
+    def _validated_X(self, X):
+        check_is_fitted(self)
+        return validate_data(self, X, reset=False, dtype=np.float64)
+
+    def predict_dist(self, X):
+        """The predicted mixture of each row, as a distribution object.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        dist : MixtureDistribution or MultivariateMixtureDistribution
+            For a single output, a :class:`MixtureDistribution` with
+            ``weights``, ``means`` and ``scales`` of shape
+            ``(n_samples, n_components)`` in the units of ``y``, and
+            ``mean()``, ``std()``, ``pdf``, ``logpdf``, ``cdf``, ``ppf``,
+            ``interval``, ``hdr``, ``modes``, ``sample``. For several outputs,
+            a :class:`MultivariateMixtureDistribution` with means
+            ``(n_samples, n_components, n_outputs)`` and covariances
+            ``(n_samples, n_components, n_outputs, n_outputs)``; its
+            ``marginal(j)`` is the 1-D mixture of output ``j``.
+        """
+        return self._dist_of(self._validated_X(X))
 
     def _map_rows(self, X, fn, *row_args):
         """``fn(dist, *row_args)`` on chunks of the validated rows ``X``.

@@ -6,14 +6,12 @@ from numbers import Integral
 
 import numpy as np
 from joblib import Parallel, delayed
-from sklearn.base import BaseEstimator, RegressorMixin, clone
+from sklearn.base import clone
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import validate_data
 
-from ._base import MixturePredictionMixin
-from ._distribution import MixtureDistribution
-from ._multivariate import MultivariateMixtureDistribution
+from ._base import BaseMixtureRegressor, combine_mixtures
 from ._regressor import MDNRegressor
 
 __all__ = ["MDNEnsembleRegressor"]
@@ -23,7 +21,7 @@ def _fit_member(estimator, X, y, sample_weight):
     return estimator.fit(X, y, sample_weight=sample_weight)
 
 
-class MDNEnsembleRegressor(MixturePredictionMixin, RegressorMixin, BaseEstimator):
+class MDNEnsembleRegressor(BaseMixtureRegressor):
     """Deep ensemble of mixture density networks, as one mixture.
 
     ``n_estimators`` copies of ``estimator`` are trained from different
@@ -87,65 +85,21 @@ class MDNEnsembleRegressor(MixturePredictionMixin, RegressorMixin, BaseEstimator
         self.n_jobs = n_jobs
         self.random_state = random_state
 
-    def fit(self, X, y, sample_weight=None):
-        """Fit every member on ``(X, y)``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-        sample_weight : array-like of shape (n_samples,), default=None
-
-        Returns
-        -------
-        self : MDNEnsembleRegressor
-        """
-        self._validate_params()
+    def _fit(self, X, y, sample_weight):
         base = MDNRegressor() if self.estimator is None else self.estimator
-        previous_state = self.__dict__.copy()
-        try:
-            # Validated here too so that the ensemble records the feature
-            # names and rejects bad input before any member is trained.
-            validate_data(self, X, y, multi_output=True, y_numeric=True)
-            rng = check_random_state(self.random_state)
-            seeds = rng.randint(np.iinfo(np.int32).max, size=self.n_estimators)
-            members = [clone(base).set_params(random_state=int(s)) for s in seeds]
-            self.estimators_ = Parallel(n_jobs=self.n_jobs)(
-                delayed(_fit_member)(m, X, y, sample_weight) for m in members
-            )
-            self.n_outputs_ = self.estimators_[0].n_outputs_
-        except BaseException:
-            self.__dict__.clear()
-            self.__dict__.update(previous_state)
-            raise
+        # Validated here too so that the ensemble records the feature names
+        # and rejects bad input before any member is trained.
+        validate_data(self, X, y, multi_output=True, y_numeric=True)
+        rng = check_random_state(self.random_state)
+        seeds = rng.randint(np.iinfo(np.int32).max, size=self.n_estimators)
+        members = [clone(base).set_params(random_state=int(s)) for s in seeds]
+        self.estimators_ = Parallel(n_jobs=self.n_jobs)(
+            delayed(_fit_member)(m, X, y, sample_weight) for m in members
+        )
+        self.n_outputs_ = self.estimators_[0].n_outputs_
         return self
-
-    def predict_dist(self, X):
-        """The combined mixture of each row.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        dist : MixtureDistribution or MultivariateMixtureDistribution
-            A mixture of ``n_estimators * n_components`` components per row.
-        """
-        return self._dist_of(self._validated_X(X))
-
-    def _validated_X(self, X):
-        check_is_fitted(self)
-        return validate_data(self, X, reset=False, dtype=np.float64)
 
     def _dist_of(self, X):
         # Members get the validated array through their own _dist_of: their
         # predict_dist would validate again and warn about feature names.
-        dists = [member._dist_of(X) for member in self.estimators_]
-        weights = np.concatenate([d.weights for d in dists], axis=1) / len(dists)
-        means = np.concatenate([d.means for d in dists], axis=1)
-        if self.n_outputs_ == 1:
-            scales = np.concatenate([d.scales for d in dists], axis=1)
-            return MixtureDistribution(weights, means, scales)
-        tril = np.concatenate([d.scale_tril for d in dists], axis=1)
-        return MultivariateMixtureDistribution(weights, means, tril)
+        return combine_mixtures([member._dist_of(X) for member in self.estimators_])

@@ -2,48 +2,26 @@
 
 from __future__ import annotations
 
-import copy
 from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import (
-    _check_sample_weight,
-    check_is_fitted,
-    validate_data,
-)
-from skorch.callbacks import EarlyStopping, GradientNormClipping, LRScheduler
-from skorch.helper import predefined_split
+from sklearn.utils.validation import _check_sample_weight, validate_data
 
-from ._base import CHUNK_ROWS, MixturePredictionMixin
-from ._distribution import MixtureDistribution
-from ._engine import (
-    EpochProgress,
-    MDNNet,
-    TensorBatchIterator,
+from ._base import BaseMixtureRegressor, mixture_from_network
+from ._module import ACTIVATIONS, COVARIANCE_TYPES
+from ._skorch import (
+    OPTIMIZERS,
     TensorDataset,
     as_float_tensor,
-    seeded_generator,
+    build_net,
+    forward_mixture,
     torch_threads,
 )
-from ._module import (
-    ACTIVATIONS,
-    COVARIANCE_TYPES,
-    MixtureDensityNetwork,
-    MixtureNLLLoss,
-)
-from ._multivariate import MultivariateMixtureDistribution
 
 __all__ = ["MDNRegressor"]
-
-OPTIMIZERS = {
-    "adam": torch.optim.Adam,
-    "adamw": torch.optim.AdamW,
-    "sgd": torch.optim.SGD,
-}
 
 
 def _weighted_moments(a, sample_weight):
@@ -54,7 +32,7 @@ def _weighted_moments(a, sample_weight):
     return mean, np.where(std > tiny, std, 1.0)
 
 
-class MDNRegressor(MixturePredictionMixin, RegressorMixin, BaseEstimator):
+class MDNRegressor(BaseMixtureRegressor):
     """Mixture density network regressor: a Gaussian mixture for ``p(y | x)``.
 
     A neural network maps each input row to the weights, means and standard
@@ -285,36 +263,6 @@ class MDNRegressor(MixturePredictionMixin, RegressorMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ fit
 
-    def fit(self, X, y, sample_weight=None):
-        """Fit the mixture density network by maximum likelihood.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Training inputs.
-        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-            Targets.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative row weights; the loss is the weighted mean NLL, so a
-            weight of 2 counts a row twice.
-
-        Returns
-        -------
-        self : MDNRegressor
-            The fitted estimator.
-        """
-        self._validate_params()
-        hidden = self._check_hidden_layer_sizes()
-        previous_state = self.__dict__.copy()
-        try:
-            with torch_threads(self.num_threads):
-                return self._fit(X, y, sample_weight, hidden)
-        except BaseException:
-            # A failed fit leaves an already fitted model as it was.
-            self.__dict__.clear()
-            self.__dict__.update(previous_state)
-            raise
-
     def _check_hidden_layer_sizes(self):
         sizes = self.hidden_layer_sizes
         sizes = (sizes,) if isinstance(sizes, Integral) else tuple(sizes)
@@ -325,7 +273,12 @@ class MDNRegressor(MixturePredictionMixin, RegressorMixin, BaseEstimator):
             )
         return tuple(int(s) for s in sizes)
 
-    def _fit(self, X, y, sample_weight, hidden):
+    def _fit(self, X, y, sample_weight):
+        hidden = self._check_hidden_layer_sizes()
+        with torch_threads(self.num_threads):
+            return self._fit_network(X, y, sample_weight, hidden)
+
+    def _fit_network(self, X, y, sample_weight, hidden):
         X, y = validate_data(
             self, X, y, multi_output=True, y_numeric=True, dtype=np.float64
         )
@@ -360,12 +313,19 @@ class MDNRegressor(MixturePredictionMixin, RegressorMixin, BaseEstimator):
                     f"split, got n_samples={n_samples}."
                 )
             order = torch.as_tensor(rng.permutation(n_samples), device=device)
-            train_ds = _subset(full, order[n_valid:])
-            valid_ds = _subset(full, order[:n_valid])
+            train_ds = full.subset(order[n_valid:])
+            valid_ds = full.subset(order[:n_valid])
         else:
             train_ds, valid_ds = full, None
 
-        net = self._build_net(hidden, seed, valid_ds)
+        net = build_net(
+            self.get_params(deep=False),
+            n_features=self.n_features_in_,
+            n_outputs=self.n_outputs_,
+            hidden_layer_sizes=hidden,
+            seed=seed,
+            valid_ds=valid_ds,
+        )
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             net.initialize()
@@ -378,7 +338,7 @@ class MDNRegressor(MixturePredictionMixin, RegressorMixin, BaseEstimator):
                     "previous fit; set warm_start=False to refit from scratch."
                 ) from exc
         net.partial_fit(train_ds, None)
-        self._check_finite_outputs(net, full.X)
+        self._check_finite_outputs(net, Xs)
 
         self.net_ = net
         self.n_iter_ = len(net.history)
@@ -397,81 +357,12 @@ class MDNRegressor(MixturePredictionMixin, RegressorMixin, BaseEstimator):
             and self.net_.module_.n_outputs == y.shape[1]
         )
 
-    def _build_net(self, hidden, seed, valid_ds):
-        callbacks = []
-        if self.gradient_clip is not None:
-            callbacks.append(
-                ("mdn_gradient_clip", GradientNormClipping(self.gradient_clip))
-            )
-        if valid_ds is not None:
-            callbacks.append(
-                (
-                    "mdn_early_stopping",
-                    EarlyStopping(
-                        monitor="valid_loss",
-                        patience=self.patience,
-                        threshold=1e-4,
-                        threshold_mode="abs",
-                        load_best=True,
-                        sink=print if self.verbose else _silent,
-                    ),
-                )
-            )
-        if self.lr_schedule == "plateau":
-            callbacks.append(
-                (
-                    "mdn_lr_schedule",
-                    LRScheduler(
-                        policy="ReduceLROnPlateau",
-                        monitor="train_loss" if valid_ds is None else "valid_loss",
-                        factor=0.5,
-                        patience=max(1, self.patience // 3),
-                        threshold=1e-4,
-                        threshold_mode="abs",
-                    ),
-                )
-            )
-        if self.verbose:
-            callbacks.append(("mdn_progress", EpochProgress(self.max_epochs)))
-        callbacks += copy.deepcopy(self.callbacks or [])
-
-        optimizer_kwargs = {"weight_decay": self.weight_decay}
-        if self.optimizer in ("adam", "adamw") and str(self.device) == "cpu":
-            # The fused kernel does the whole parameter update in one call,
-            # about 10% of a small network's step on CPU.
-            optimizer_kwargs["fused"] = True
-        return MDNNet(
-            module=MixtureDensityNetwork,
-            module__n_features=self.n_features_in_,
-            module__n_outputs=self.n_outputs_,
-            module__n_components=self.n_components,
-            module__hidden_layer_sizes=hidden,
-            module__activation=self.activation,
-            module__min_scale=self.min_scale,
-            module__covariance_type=self.covariance_type,
-            criterion=MixtureNLLLoss,
-            optimizer=OPTIMIZERS[self.optimizer],
-            lr=self.lr,
-            **{f"optimizer__{k}": v for k, v in optimizer_kwargs.items()},
-            max_epochs=self.max_epochs,
-            batch_size=-1 if self.batch_size is None else self.batch_size,
-            iterator_train=TensorBatchIterator,
-            iterator_train__shuffle=True,
-            iterator_train__generator=seeded_generator(seed + 1),
-            iterator_train__input_noise=self.input_noise,
-            iterator_train__target_noise=self.target_noise,
-            iterator_valid=TensorBatchIterator,
-            iterator_valid__batch_size=CHUNK_ROWS,
-            train_split=None if valid_ds is None else predefined_split(valid_ds),
-            callbacks=callbacks,
-            device=self.device,
-            verbose=0,
-            print_log=self.verbose >= 2,
-        )
-
-    def _check_finite_outputs(self, net, X):
-        log_weights, means, scales = self._forward(net.module_, X)
-        if not all(np.isfinite(a).all() for a in (log_weights, means, scales)):
+    def _check_finite_outputs(self, net, Xs):
+        outputs = []
+        for start in range(0, len(Xs), self._chunk_rows):
+            rows = slice(start, start + self._chunk_rows)
+            outputs += forward_mixture(net.module_, Xs[rows])
+        if not all(np.isfinite(a).all() for a in outputs):
             raise FloatingPointError(
                 "Training produced a network with non-finite outputs; try a "
                 "smaller lr or gradient_clip."
@@ -479,81 +370,7 @@ class MDNRegressor(MixturePredictionMixin, RegressorMixin, BaseEstimator):
 
     # ------------------------------------------------------------- predict
 
-    @staticmethod
-    def _forward(module, X):
-        """Mixture parameters for standardized inputs, as float64 arrays."""
-        module.eval()
-        parts = []
-        with torch.inference_mode():
-            for start in range(0, len(X), CHUNK_ROWS):
-                out = module(X[start : start + CHUNK_ROWS])
-                parts.append([t.double().cpu().numpy() for t in out])
-        if not parts:
-            k, d = module.n_components, module.n_outputs
-            return np.empty((0, k)), np.empty((0, k, d)), np.empty((0, k, d))
-        return tuple(np.concatenate(p) for p in zip(*parts))
-
-    def _validated_X(self, X):
-        check_is_fitted(self)
-        return validate_data(self, X, reset=False, dtype=np.float64)
-
-    def _mixture_params(self, X):
-        """Mixture parameters in the units of y for validated inputs."""
-        module = self.net_.module_
-        # The module's own device, not self.device: skorch maps a net trained
-        # on CUDA to the CPU when it is unpickled on a machine without one.
-        device = next(module.parameters()).device
-        Xs = as_float_tensor((X - self.x_mean_) / self.x_scale_, device)
-        with torch_threads(self.num_threads):
-            log_weights, means, scales = self._forward(module, Xs)
-        weights = np.exp(log_weights)
-        weights /= weights.sum(axis=1, keepdims=True)
-        means = means * self.y_scale_ + self.y_mean_
-        if scales.ndim == 4:
-            # Cholesky factor of D Sigma D for D = diag(y_scale_).
-            scales = scales * self.y_scale_[:, None]
-        else:
-            scales = scales * self.y_scale_
-        return weights, means, scales
-
     def _dist_of(self, X):
-        weights, means, scales = self._mixture_params(X)
-        if self.n_outputs_ == 1:
-            scales = scales[..., 0, 0] if scales.ndim == 4 else scales[..., 0]
-            return MixtureDistribution(weights, means[..., 0], scales)
-        if scales.ndim == 4:
-            return MultivariateMixtureDistribution(weights, means, scales)
-        return MultivariateMixtureDistribution.from_diagonal(weights, means, scales)
-
-    def predict_dist(self, X):
-        """The predicted mixture of each row, as a distribution object.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        dist : MixtureDistribution or MultivariateMixtureDistribution
-            For a single output, a :class:`MixtureDistribution` with
-            ``weights``, ``means`` and ``scales`` of shape
-            ``(n_samples, n_components)`` in the units of ``y``, and
-            ``mean()``, ``std()``, ``pdf``, ``logpdf``, ``cdf``, ``ppf``,
-            ``interval``, ``hdr``, ``modes``, ``sample``. For several outputs,
-            a :class:`MultivariateMixtureDistribution` with means
-            ``(n_samples, n_components, n_outputs)`` and covariances
-            ``(n_samples, n_components, n_outputs, n_outputs)``; its
-            ``marginal(j)`` is the 1-D mixture of output ``j``.
-        """
-        return self._dist_of(self._validated_X(X))
-
-
-def _subset(dataset, index):
-    y = dataset.target(index)
-    if isinstance(y, tuple):
-        return TensorDataset(dataset.X[index], *y)
-    return TensorDataset(dataset.X[index], y)
-
-
-def _silent(*args, **kwargs):
-    pass
+        Xs = (X - self.x_mean_) / self.x_scale_
+        outputs = forward_mixture(self.net_.module_, Xs, self.num_threads)
+        return mixture_from_network(*outputs, self.y_mean_, self.y_scale_)
