@@ -4,6 +4,11 @@ Every metric takes the observed targets ``y_true`` of shape ``(n_samples,)``
 and a predictive distribution ``y_pred``: a
 :class:`~skmdn.MixtureDistribution` with one row per sample, or a tuple
 ``(weights, means, scales)`` of arrays of shape ``(n_samples, n_components)``.
+:func:`negative_log_likelihood` and :func:`energy_score` also take a
+:class:`~skmdn.MultivariateMixtureDistribution` with targets of shape
+``(n_samples, n_outputs)`` (the NLL is then the joint one, equal to minus the
+estimator's ``score``); the CRPS, the PIT and the calibration metrics are
+defined for one output and say so for several.
 
 The scorers (:data:`nll_scorer`, :data:`crps_scorer`,
 :data:`calibration_scorer`, or any built with
@@ -25,6 +30,7 @@ from scipy.special import ndtr
 
 from ._checks import INV_SQRT_2PI as _INV_SQRT_2PI
 from ._distribution import MixtureDistribution
+from ._multivariate import MultivariateMixtureDistribution
 
 __all__ = [
     "calibration_curve",
@@ -53,19 +59,39 @@ _STD_FLOOR_REL = 1e-12
 
 _DEFAULT_LEVELS = np.linspace(0.05, 0.95, 19)
 
+_MIXTURES = (MixtureDistribution, MultivariateMixtureDistribution)
+
 
 # --------------------------------------------------------------------------- #
 # Input validation
 # --------------------------------------------------------------------------- #
-def _as_distribution(y_pred: Any) -> MixtureDistribution:
-    if isinstance(y_pred, MixtureDistribution):
-        return y_pred
-    if isinstance(y_pred, (tuple, list)) and len(y_pred) == 3:
-        return MixtureDistribution(*y_pred)
-    raise TypeError(
-        "y_pred must be a MixtureDistribution or a tuple (weights, means, scales) "
-        f"of arrays of shape (n_samples, n_components); got {type(y_pred).__name__}."
-    )
+def _as_distribution(y_pred: Any, metric: str | None = None):
+    """The mixture distribution of ``y_pred``.
+
+    ``metric`` names a metric that is only defined for a single output: a
+    distribution of several outputs is then refused with a pointer to what
+    works in several dimensions.
+    """
+    if isinstance(y_pred, _MIXTURES):
+        dist = y_pred
+    elif isinstance(y_pred, (tuple, list)) and len(y_pred) == 3:
+        dist = MixtureDistribution(*y_pred)
+    else:
+        raise TypeError(
+            "y_pred must be a MixtureDistribution, a MultivariateMixtureDistribution "
+            "or a tuple (weights, means, scales) of arrays of shape (n_samples, "
+            f"n_components); got {type(y_pred).__name__}."
+        )
+    if metric is not None and not isinstance(dist, MixtureDistribution):
+        if dist.n_outputs == 1:
+            return dist.marginal(0)
+        raise ValueError(
+            f"{metric} is defined for a single output, but y_pred has "
+            f"n_outputs={dist.n_outputs}. Use energy_score for a multivariate "
+            f"score, or {metric} of each output's marginal distribution, "
+            "y_pred.marginal(j), with y_true[:, j]."
+        )
+    return dist
 
 
 def _check_1d(values: ArrayLike, name: str, n: int | None = None) -> NDArray:
@@ -84,8 +110,18 @@ def _check_1d(values: ArrayLike, name: str, n: int | None = None) -> NDArray:
     return arr
 
 
-def _check_y_true(y_true: ArrayLike, dist: MixtureDistribution) -> NDArray:
-    y = _check_1d(y_true, "y_true", len(dist))
+def _check_y_true(y_true: ArrayLike, dist) -> NDArray:
+    """``y_true`` for ``dist``: ``(n,)`` for one output, ``(n, d)`` for ``d``."""
+    if isinstance(dist, MixtureDistribution):
+        y = _check_1d(y_true, "y_true", len(dist))
+    else:
+        n, d = len(dist), dist.n_outputs
+        y = np.asarray(y_true, dtype=float)
+        if y.shape != (n, d):
+            raise ValueError(
+                f"y_true must have shape ({n}, {d}) for a predictive distribution "
+                f"of {n} rows and {d} outputs; got shape {y.shape}."
+            )
     if np.isnan(y).any():
         raise ValueError("y_true contains NaN.")
     if np.isinf(y).any():
@@ -133,11 +169,16 @@ def negative_log_likelihood(
 ) -> float:
     """Mean negative log predictive density.
 
+    For a distribution of several outputs this is the joint density of the
+    output vector, so ``-negative_log_likelihood(y, model.predict_dist(X))``
+    equals ``model.score(X, y)``.
+
     Parameters
     ----------
-    y_true : array-like of shape (n_samples,)
+    y_true : array-like of shape (n_samples,) or (n_samples, n_outputs)
         Observed targets.
-    y_pred : MixtureDistribution or tuple of (weights, means, scales)
+    y_pred : MixtureDistribution, MultivariateMixtureDistribution or \
+            tuple of (weights, means, scales)
         Predictive distribution, one row per sample.
     sample_weight : array-like of shape (n_samples,), default=None
         Weights of the average.
@@ -218,7 +259,7 @@ def crps(
     >>> round(crps([0.0], (w, mu, s)), 4)  # (sqrt(2) - 1) / sqrt(pi)
     0.2337
     """
-    dist = _as_distribution(y_pred)
+    dist = _as_distribution(y_pred, "crps")
     y = _check_y_true(y_true, dist)
     w, mu, s = dist.weights, dist.means, dist.scales
     var = s * s
@@ -263,10 +304,9 @@ def energy_score(
     ----------
     y_true : array-like of shape (n_samples_y, n_outputs) or (n_samples_y,)
         Observed targets (1-D for a :class:`~skmdn.MixtureDistribution`).
-    y_pred : MultivariateMixtureDistribution or MixtureDistribution
-        Predictive distribution, one row per sample; any object with
-        ``sample(n_samples, random_state)`` returning
-        ``(n_rows, n_samples, n_outputs)`` and an ``n_outputs`` attribute works.
+    y_pred : MultivariateMixtureDistribution, MixtureDistribution or \
+            tuple of (weights, means, scales)
+        Predictive distribution, one row per sample.
     n_samples : int, default=1000
         Monte Carlo draws per row.
     random_state : None, int, RandomState or Generator, default=None
@@ -302,28 +342,11 @@ def energy_score(
         or n_samples < 2
     ):
         raise ValueError(f"n_samples must be an integer >= 2; got {n_samples!r}.")
-    if isinstance(y_pred, (MixtureDistribution, tuple, list)):
-        dist = _as_distribution(y_pred)
-        y = _check_y_true(y_true, dist)[:, None]
-        draws = dist.sample(n_samples, random_state=random_state)[:, :, None]
-    elif hasattr(y_pred, "sample") and hasattr(y_pred, "n_outputs"):
-        n, d = len(y_pred), int(y_pred.n_outputs)
-        y = np.asarray(y_true, dtype=float)
-        if y.ndim == 1 and d == 1:
-            y = y[:, None]
-        if y.shape != (n, d):
-            raise ValueError(
-                f"y_true must have shape ({n}, {d}) for a predictive distribution "
-                f"of {n} rows and {d} outputs; got shape {y.shape}."
-            )
-        if not np.all(np.isfinite(y)):
-            raise ValueError("y_true contains NaN or infinite values.")
-        draws = np.asarray(y_pred.sample(n_samples, random_state=random_state))
-    else:
-        raise TypeError(
-            "y_pred must be a MixtureDistribution, a MultivariateMixtureDistribution "
-            f"or a tuple (weights, means, scales); got {type(y_pred).__name__}."
-        )
+    dist = _as_distribution(y_pred)
+    y = _check_y_true(y_true, dist)
+    draws = dist.sample(n_samples, random_state=random_state)
+    if y.ndim == 1:
+        y, draws = y[:, None], draws[:, :, None]
     to_y = np.linalg.norm(draws - y[:, None, :], axis=2).mean(axis=1)
     # Consecutive draws are independent pairs: an unbiased estimate of
     # E||X - X'|| in O(n_samples) rather than O(n_samples^2).
@@ -358,7 +381,7 @@ def pit(y_true: ArrayLike, y_pred: Any) -> NDArray:
     >>> pit([0.0, 1.0], (w, mu, s)).round(3)
     array([0.5  , 0.841])
     """
-    dist = _as_distribution(y_pred)
+    dist = _as_distribution(y_pred, "pit")
     y = _check_y_true(y_true, dist)
     return dist.cdf(y)
 
@@ -402,7 +425,7 @@ def calibration_curve(
     >>> observed
     array([0.5, 1. ])
     """
-    dist = _as_distribution(y_pred)
+    dist = _as_distribution(y_pred, "calibration_curve")
     y = _check_y_true(y_true, dist)
     lv = _check_levels(levels)
     sw = _check_sample_weight(sample_weight, len(y))
@@ -529,7 +552,7 @@ def interval_width(
 # --------------------------------------------------------------------------- #
 # Scorers
 # --------------------------------------------------------------------------- #
-def predictive_distribution(estimator: Any, X: ArrayLike) -> MixtureDistribution:
+def predictive_distribution(estimator: Any, X: ArrayLike):
     """Predictive distribution of a fitted regressor.
 
     * If ``estimator`` has ``predict_dist``, returns ``estimator.predict_dist(X)``.
@@ -550,8 +573,9 @@ def predictive_distribution(estimator: Any, X: ArrayLike) -> MixtureDistribution
 
     Returns
     -------
-    dist : MixtureDistribution
-        One row per sample.
+    dist : MixtureDistribution or MultivariateMixtureDistribution
+        One row per sample; a multivariate one when the estimator's
+        ``predict_dist`` gives one (a model of several outputs).
 
     Raises
     ------
@@ -612,11 +636,12 @@ def predictive_distribution(estimator: Any, X: ArrayLike) -> MixtureDistribution
     return MixtureDistribution(ones, mean[:, None], std[:, None])
 
 
-def _check_dist(dist: Any, estimator: Any) -> MixtureDistribution:
-    if not isinstance(dist, MixtureDistribution):
+def _check_dist(dist: Any, estimator: Any):
+    if not isinstance(dist, _MIXTURES):
         raise TypeError(
             f"{type(estimator).__name__}.predict_dist must return a "
-            f"MixtureDistribution; got {type(dist).__name__}."
+            "MixtureDistribution or a MultivariateMixtureDistribution; got "
+            f"{type(dist).__name__}."
         )
     return dist
 

@@ -126,3 +126,57 @@ def test_invalid_covariance_type(data):
     X, y = data
     with pytest.raises(ValueError, match="covariance_type"):
         MDNRegressor(covariance_type="spherical").fit(X, y)
+
+
+def test_nll_scorer_is_the_joint_log_likelihood(fitted, data):
+    from sklearn.model_selection import cross_val_score
+
+    from skmdn.metrics import negative_log_likelihood, nll_scorer
+
+    X, y = data
+    assert_allclose(nll_scorer(fitted, X, y), fitted.score(X, y), rtol=1e-12)
+    w = np.linspace(0.1, 2.0, len(X))
+    assert_allclose(
+        nll_scorer(fitted, X, y, sample_weight=w),
+        fitted.score(X, y, sample_weight=w),
+        rtol=1e-12,
+    )
+    dist = fitted.predict_dist(X)
+    assert_allclose(-negative_log_likelihood(y, dist), fitted.score(X, y))
+    folds = cross_val_score(
+        MDNRegressor(covariance_type=fitted.covariance_type, **PARAMS),
+        X,
+        y,
+        cv=2,
+        scoring=nll_scorer,
+    )
+    assert np.all(np.isfinite(folds))
+
+
+@pytest.mark.parametrize("name", ["crps", "pit", "calibration_error"])
+def test_one_dimensional_metrics_point_to_energy_score(fitted, data, name):
+    from skmdn import metrics
+
+    X, y = data
+    dist = fitted.predict_dist(X[:20])
+    with pytest.raises(ValueError, match="n_outputs=2.*energy_score.*marginal"):
+        getattr(metrics, name)(y[:20], dist)
+    # Each output's marginal is a 1-D mixture that the metric accepts.
+    value = getattr(metrics, name)(y[:20, 0], dist.marginal(0))
+    assert np.all(np.isfinite(value))
+    with pytest.raises(ValueError, match="energy_score"):
+        metrics.crps_scorer(fitted, X[:20], y[:20])
+
+
+def test_energy_score_scorer_on_a_multi_output_model(fitted, data):
+    from skmdn.metrics import energy_score, make_probabilistic_scorer
+
+    X, y = data
+    scorer = make_probabilistic_scorer(energy_score, n_samples=200, random_state=0)
+    value = scorer(fitted, X[:50], y[:50])
+    expected = energy_score(
+        y[:50], fitted.predict_dist(X[:50]), n_samples=200, random_state=0
+    )
+    assert value == pytest.approx(-expected)
+    with pytest.raises(ValueError, match=r"shape \(50, 2\)"):
+        energy_score(y[:50, 0], fitted.predict_dist(X[:50]))
