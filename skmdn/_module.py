@@ -125,6 +125,7 @@ class MixtureDensityNetwork(nn.Module):
         self.n_components = n_components
         self.min_scale = min_scale
         self.covariance_type = covariance_type
+        self.activation_name = activation
 
         layers: list[nn.Module] = []
         width = n_features
@@ -157,17 +158,25 @@ class MixtureDensityNetwork(nn.Module):
             self.head.bias[start : start + k * d] = centres.repeat_interleave(d)
 
     def forward(self, X: torch.Tensor) -> MixtureOutput:
+        return self.mixture_from_head(self.head(self.hidden(X)))
+
+    def mixture_from_head(self, out: torch.Tensor) -> MixtureOutput:
+        """Mixture parameters from the head's raw outputs ``(..., n_head)``.
+
+        Leading dimensions are kept, so that stacked networks share this
+        step.
+        """
         k, d = self.n_components, self.n_outputs
-        out = self.head(self.hidden(X))
+        lead = out.shape[:-1]
         logits, means, raw = out.split(self._split, dim=-1)
-        log_weights = F.log_softmax(logits, dim=-1)  # [B, K]
-        means = means.reshape(-1, k, d)  # [B, K, d]
+        log_weights = F.log_softmax(logits, dim=-1)  # [..., K]
+        means = means.reshape(*lead, k, d)  # [..., K, d]
         if self.covariance_type == "diag":
-            scales = F.softplus(raw).reshape(-1, k, d) + self.min_scale  # [B, K, d]
+            scales = F.softplus(raw).reshape(*lead, k, d) + self.min_scale
             return MixtureOutput(log_weights, means, scales)
-        raw = raw.reshape(-1, k, raw.shape[-1] // k)  # [B, K, d(d+1)/2]
+        raw = raw.reshape(*lead, k, raw.shape[-1] // k)  # [..., K, d(d+1)/2]
         entries = torch.where(self._is_diag, F.softplus(raw) + self.min_scale, raw)
-        tril = raw.new_zeros(raw.shape[0], k, d, d)  # [B, K, d, d]
+        tril = raw.new_zeros(*lead, k, d, d)  # [..., K, d, d]
         tril[..., self._tril_rows, self._tril_cols] = entries
         return MixtureOutput(log_weights, means, tril)
 

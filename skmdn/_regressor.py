@@ -18,6 +18,7 @@ from ._skorch import (
     as_float_tensor,
     build_net,
     forward_mixture,
+    select_member,
     torch_threads,
 )
 
@@ -50,6 +51,14 @@ class MDNRegressor(BaseMixtureRegressor):
     ----------
     n_components : int, default=5
         Number of Gaussian components of the predicted mixture.
+    n_init : int, default=1
+        Number of networks trained from different random initializations
+        (and batch orders and training noise); the one with the lowest
+        validation NLL is kept (the lowest training NLL without
+        ``early_stopping``), as ``GaussianMixture.n_init`` keeps its best
+        run. The networks are trained together as one batched model, each
+        with its own early stopping and learning-rate schedule, so that
+        several cost much less than as many fits.
     covariance_type : {"diag", "full"}, default="diag"
         For a multi-output ``y``: with ``"diag"`` the outputs are independent
         within each component (they can still be dependent through the
@@ -137,6 +146,13 @@ class MDNRegressor(BaseMixtureRegressor):
         Number of target dimensions.
     n_iter_ : int
         Number of epochs run.
+    best_epoch_ : int
+        The epoch whose weights the model has: the best validation NLL with
+        ``early_stopping``, else the last epoch.
+    best_validation_nll_ : float or None
+        The validation NLL of the kept network at ``best_epoch_``, in the
+        units of ``y`` (comparable with ``-score``); ``None`` without
+        ``early_stopping``.
     x_mean_, x_scale_ : ndarray of shape (n_features_in_,)
         Standardization of the inputs (weighted by ``sample_weight``).
     y_mean_, y_scale_ : ndarray of shape (n_outputs_,)
@@ -183,6 +199,7 @@ class MDNRegressor(BaseMixtureRegressor):
 
     _parameter_constraints: dict = {
         "n_components": [Interval(Integral, 1, None, closed="left")],
+        "n_init": [Interval(Integral, 1, None, closed="left")],
         "covariance_type": [StrOptions(set(COVARIANCE_TYPES))],
         "hidden_layer_sizes": [
             "array-like",
@@ -214,6 +231,7 @@ class MDNRegressor(BaseMixtureRegressor):
         self,
         n_components=5,
         *,
+        n_init=1,
         covariance_type="diag",
         hidden_layer_sizes=(32, 32),
         activation="tanh",
@@ -238,6 +256,7 @@ class MDNRegressor(BaseMixtureRegressor):
         warm_start=False,
     ):
         self.n_components = n_components
+        self.n_init = n_init
         self.covariance_type = covariance_type
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -317,29 +336,38 @@ class MDNRegressor(BaseMixtureRegressor):
             valid_ds = full.subset(order[:n_valid])
         else:
             train_ds, valid_ds = full, None
+        # Restarts share the validation rows, so that their NLLs compare.
+        seeds = [seed, *rng.randint(np.iinfo(np.int32).max, size=self.n_init - 1)]
 
         net = build_net(
             self.get_params(deep=False),
             n_features=self.n_features_in_,
             n_outputs=self.n_outputs_,
             hidden_layer_sizes=hidden,
-            seed=seed,
+            seeds=seeds,
             valid_ds=valid_ds,
+            nll_offset=float(np.log(self.y_scale_).sum()),
         )
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            net.initialize()
+        net.initialize()
         if reuse:
             try:
-                net.module_.load_state_dict(self.net_.module_.state_dict())
+                net.module_.load_member(self.net_.module_)
             except RuntimeError as exc:
                 raise ValueError(
                     "warm_start=True needs the same network architecture as the "
                     "previous fit; set warm_start=False to refit from scratch."
                 ) from exc
         net.partial_fit(train_ds, None)
+        training = select_member(net)
         self._check_finite_outputs(net, Xs)
 
+        offset = float(np.log(self.y_scale_).sum())
+        self.best_epoch_ = training.best_epoch_
+        self.best_validation_nll_ = (
+            float(training.best_nll_[training.best_member_]) + offset
+            if valid_ds is not None
+            else None
+        )
         self.net_ = net
         self.n_iter_ = len(net.history)
         return self

@@ -28,24 +28,22 @@ from contextlib import contextmanager
 import numpy as np
 import torch
 from skorch import NeuralNet
-from skorch.callbacks import (
-    Callback,
-    EarlyStopping,
-    GradientNormClipping,
-    LRScheduler,
-)
-from skorch.helper import predefined_split
+from skorch.callbacks import Callback
 from skorch.history import History
 
-from ._module import MixtureDensityNetwork, MixtureNLLLoss
+from ._module import MixtureNLLLoss, mixture_log_prob
+from ._stacked import StackedMixtureNetwork, StackedNLLLoss
 
 __all__ = [
     "OPTIMIZERS",
     "MDNNet",
+    "MemberTraining",
+    "StackedBatchIterator",
     "TensorBatchIterator",
     "TensorDataset",
     "build_net",
     "forward_mixture",
+    "select_member",
 ]
 
 # Rows per chunk at prediction and validation time: bounds the memory of one
@@ -162,6 +160,64 @@ class TensorBatchIterator:
         return X, target
 
 
+class StackedBatchIterator(TensorBatchIterator):
+    """Batches for ``n_members`` stacked networks, each in its own order.
+
+    Yields inputs of shape ``(n_members, batch, n_features)`` and targets of
+    shape ``(n_members, batch, n_outputs)`` (weights ``(n_members,
+    batch)``): row ``b`` of member ``m`` comes from that member's own
+    permutation of its rows. A full batch shared by every member (no
+    ``index``, no noise) is yielded once as ``(n, n_features)``, with no
+    copy.
+
+    Parameters
+    ----------
+    dataset : TensorDataset
+    batch_size : int
+    n_members : int
+    index : LongTensor of shape (n_members, n_rows) or None, default=None
+        The rows of ``dataset`` that each member trains on (its own
+        training split); ``None``: every row, for every member.
+    shuffle, generator, input_noise, target_noise
+        As for :class:`TensorBatchIterator`; the noise is drawn for each
+        member separately.
+    """
+
+    def __init__(self, dataset, batch_size, n_members=1, index=None, **kwargs):
+        super().__init__(dataset, batch_size, **kwargs)
+        n = len(dataset) if index is None else index.shape[1]
+        self.batch_size = n if batch_size in (-1, None) else min(batch_size, n)
+        self.n_rows = n
+        self.n_members = n_members
+        self.index = index
+
+    def __len__(self):
+        return math.ceil(self.n_rows / self.batch_size)
+
+    def _batches(self):
+        ds, bs, n, m = self.dataset, self.batch_size, self.n_rows, self.n_members
+        shared = self.index is None and not (self.input_noise or self.target_noise)
+        if bs >= n and shared:
+            yield ds.X, ds.target()
+            return
+        if self.shuffle:
+            order = torch.stack(
+                [torch.randperm(n, generator=self.generator) for _ in range(m)]
+            )
+        else:
+            order = torch.arange(n).expand(m, n)
+        if self.index is not None:
+            order = self.index.gather(1, order.to(self.index.device))
+        order = order.to(ds.X.device)
+        for start in range(0, n, bs):
+            rows = order[:, start : start + bs]
+            yield ds.X[rows], ds.target(rows)
+
+
+class StopTraining(KeyboardInterrupt):
+    """Raised by a callback to end training (skorch stops on KeyboardInterrupt)."""
+
+
 class MDNNet(NeuralNet):
     """A ``skorch.NeuralNet`` for mixture density networks.
 
@@ -242,6 +298,7 @@ class EpochLoss(Callback):
 
     def on_epoch_end(self, net, **kwargs):
         row = net.history[-1]
+        stacked = hasattr(net.module_, "n_members")
         for prefix in ("train", "valid"):
             key, size_key = prefix + "_loss", prefix + "_batch_size"
             total = count = 0.0
@@ -252,6 +309,9 @@ class EpochLoss(Callback):
             if not count:
                 continue
             value = total / count
+            if stacked:
+                # MemberTraining checks and records each member's loss.
+                continue
             if not value < DIVERGED_NLL:
                 raise FloatingPointError(
                     f"Training diverged at epoch {row['epoch']}: {key} is {value}. "
@@ -265,11 +325,246 @@ class EpochLoss(Callback):
             row[key + "_best"] = is_best
 
 
-class EpochProgress(Callback):
-    """A tqdm progress bar over epochs showing train and validation NLL."""
+class MemberTraining(Callback):
+    """Early stopping, learning-rate plateaus and clipping for each member.
 
-    def __init__(self, total):
+    The members of a :class:`~skmdn._stacked.StackedMixtureNetwork` are
+    independent fits that share one optimizer: this callback gives each one
+    what ``skorch.callbacks.EarlyStopping`` (with ``load_best``),
+    ``LRScheduler("ReduceLROnPlateau")`` and ``GradientNormClipping`` would
+    give a network trained alone. It keeps each member's validation NLL,
+    best epoch and best weights; a member whose NLL has not improved by
+    ``threshold`` for ``patience`` epochs is finished and stops updating;
+    training ends when every member is finished. A member's learning rate is
+    the optimizer's times its own factor (the update of Adam, AdamW and SGD
+    is proportional to the learning rate, so the step is scaled after it is
+    taken); the factor halves after ``max(1, patience // 3)`` epochs without
+    improvement when ``lr_schedule="plateau"``.
+
+    Parameters
+    ----------
+    patience : int or None
+        Early-stopping patience in epochs; ``None`` trains every member for
+        ``max_epochs`` and monitors the training NLL for the schedule.
+    plateau_patience : int or None
+        Epochs without improvement before a member's learning rate halves;
+        ``None`` keeps it constant.
+    gradient_clip : float or None
+        Largest norm of each member's gradient.
+    valid_ds : TensorDataset or None
+        Held-out rows, required with ``patience``.
+    valid_index : LongTensor of shape (n_members, n_valid) or None
+        Each member's rows of ``valid_ds``; ``None``: all of them, for all.
+    nll_offset : float, default=0.0
+        Added to the standardized NLL to report it in the units of ``y``.
+    threshold : float, default=1e-4
+        Smallest decrease of the NLL that counts as an improvement.
+
+    Attributes
+    ----------
+    best_nll_ : ndarray of shape (n_members,)
+        Each member's best monitored NLL (standardized units).
+    best_epoch_ : int
+        The best epoch of the selected (best) member.
+    member_best_epoch_ : ndarray of shape (n_members,)
+    stopped_epoch_ : int
+    """
+
+    def __init__(
+        self,
+        patience=None,
+        plateau_patience=None,
+        gradient_clip=None,
+        valid_ds=None,
+        valid_index=None,
+        nll_offset=0.0,
+        threshold=1e-4,
+        sink=None,
+    ):
+        self.patience = patience
+        self.plateau_patience = plateau_patience
+        self.gradient_clip = gradient_clip
+        self.valid_ds = valid_ds
+        self.valid_index = valid_index
+        self.nll_offset = nll_offset
+        self.threshold = threshold
+        self.sink = sink
+
+    def on_train_begin(self, net, **kwargs):
+        m = net.module_.n_members
+        inf = np.full(m, np.inf)
+        self.best_nll_, self._plateau_best = inf, inf.copy()
+        self._misses, self._bad = np.zeros(m, int), np.zeros(m, int)
+        self.member_best_epoch_ = np.zeros(m, int)
+        self.factor_ = np.ones(m)
+        self.finished_ = np.zeros(m, bool)
+        self.diverged_ = np.zeros(m, bool)
+        self._best_state = [None] * m
+        self._old = self._weights = None
+        device = next(net.module_.parameters()).device
+        self._loss_sum = torch.zeros(m, dtype=torch.float64, device=device)
+        self._loss_count = 0
+        self.best_epoch_ = 0
+        self.stopped_epoch_ = 0
+
+    # -------------------------------------------------------------- steps
+    def on_batch_begin(self, net, training=False, **kwargs):
+        if training and self._weights is not None:
+            torch._foreach_copy_(self._old, list(net.module_.parameters()))
+
+    def on_grad_computed(self, net, named_parameters, training=False, **kwargs):
+        if not (training and self.gradient_clip):
+            return
+        grads = [p.grad for _, p in named_parameters if p.grad is not None]
+        sq = sum(g.square().flatten(1).sum(1) for g in grads)
+        coef = (self.gradient_clip / (sq.sqrt() + 1e-6)).clamp(max=1.0)
+        for g in grads:
+            g.mul_(coef.view(-1, *([1] * (g.ndim - 1))))
+
+    def on_batch_end(self, net, batch=None, training=False, **kwargs):
+        if not training:
+            return
+        losses = net.criterion_.member_losses_
+        rows = batch[0].shape[-2]
+        # skorch records len(X), the number of members for stacked inputs.
+        net.history.record_batch("train_batch_size", rows)
+        self._loss_sum.add_(losses, alpha=rows)
+        self._loss_count += rows
+        if self._weights is not None:
+            with torch.no_grad():
+                params = list(net.module_.parameters())
+                torch._foreach_lerp_(params, self._old, self._weights)
+
+    def _apply_factors(self, net):
+        """Set the optimizer's rate to the largest factor, scale the others.
+
+        With every active member at the same rate (always, for one
+        network) no step needs rescaling. Finished members keep training at
+        the common rate: their best weights are restored at the end, which
+        is the same as having stopped them.
+        """
+        active = ~self.finished_
+        top = self.factor_[active].max() if active.any() else 1.0
+        for group in net.optimizer_.param_groups:
+            group["lr"] = net.lr * top
+        ratio = np.where(active, self.factor_ / top, 1.0)
+        if np.all(ratio == 1.0):
+            self._weights = self._old = None
+            return
+        params = list(net.module_.parameters())
+        self._old = [torch.empty_like(p) for p in params]
+        self._weights = []
+        for p in params:
+            w = torch.as_tensor(1.0 - ratio, dtype=p.dtype, device=p.device)
+            self._weights.append(w.view(-1, *([1] * (p.ndim - 1))).expand_as(p).clone())
+
+    # ------------------------------------------------------------- epochs
+    def _valid_nll(self, net):
+        module, ds = net.module_, self.valid_ds
+        module.eval()
+        total = 0.0
+        n = len(ds) if self.valid_index is None else self.valid_index.shape[1]
+        with torch.inference_mode():
+            for start in range(0, n, CHUNK_ROWS):
+                if self.valid_index is None:
+                    rows = slice(start, start + CHUNK_ROWS)
+                else:
+                    rows = self.valid_index[:, start : start + CHUNK_ROWS]
+                X, target = ds.X[rows], ds.target(rows)
+                y, w = target if isinstance(target, tuple) else (target, None)
+                log_prob = mixture_log_prob(module(X), y)  # [M, B]
+                if w is None:
+                    total = total - log_prob.sum(-1)
+                else:
+                    total = total - (log_prob * w).sum(-1)
+        module.train()
+        if ds.sample_weight is None:
+            return (total / n).double().cpu().numpy()
+        w = ds.sample_weight
+        w_sum = w.sum() if self.valid_index is None else w[self.valid_index].sum(-1)
+        return (total / w_sum).double().cpu().numpy()
+
+    def on_epoch_end(self, net, **kwargs):
+        row = net.history[-1]
+        epoch = row["epoch"]
+        train = (self._loss_sum / max(self._loss_count, 1)).cpu().numpy()
+        self._loss_sum.zero_()
+        self._loss_count = 0
+        diverged = ~(train < DIVERGED_NLL) & ~self.diverged_
+        if np.any(diverged):
+            self.diverged_ |= diverged
+            self.finished_ |= diverged
+            if self.diverged_.all():
+                raise FloatingPointError(
+                    f"Training diverged at epoch {epoch}: train_loss is "
+                    f"{train[diverged][0]}. Try a smaller lr, gradient_clip, a "
+                    "larger min_scale or check the data for extreme values."
+                )
+            for m in np.flatnonzero(diverged):
+                if self._best_state[m] is not None:
+                    net.module_.restore_member(m, self._best_state[m])
+        live = ~self.diverged_
+        row["train_loss"] = float(train[live].mean())
+        if self.valid_ds is not None:
+            monitored = self._valid_nll(net)
+            monitored[self.diverged_] = np.inf
+            row["valid_loss"] = float(monitored[live].min())
+            row["valid_loss_members"] = monitored.tolist()
+        else:
+            monitored = np.where(live, train, np.inf)
+        active = ~self.finished_
+        if self.patience is not None:
+            improved = active & (monitored < self.best_nll_ - self.threshold)
+            self.best_nll_ = np.where(improved, monitored, self.best_nll_)
+            self.member_best_epoch_[improved] = epoch
+            self._misses = np.where(improved, 0, self._misses + active)
+            for m in np.flatnonzero(improved):
+                self._best_state[m] = net.module_.member_state(m)
+            self.finished_ |= active & (self._misses >= self.patience)
+        else:
+            self.best_nll_ = np.where(live, monitored, np.inf)
+            self.member_best_epoch_[live] = epoch
+        if self.valid_ds is not None:
+            row["valid_loss_best"] = bool(epoch in self.member_best_epoch_[live])
+        if self.plateau_patience is not None:
+            better = monitored < self._plateau_best - self.threshold
+            self._plateau_best = np.where(better, monitored, self._plateau_best)
+            self._bad = np.where(better, 0, self._bad + 1)
+            reduce = ~self.finished_ & (self._bad > self.plateau_patience)
+            self.factor_[reduce] *= 0.5
+            self._bad[reduce] = 0
+        self._apply_factors(net)
+        self.stopped_epoch_ = epoch
+        if self.finished_.all():
+            raise StopTraining
+
+    def on_train_end(self, net, **kwargs):
+        for m, state in enumerate(self._best_state):
+            if state is not None:
+                net.module_.restore_member(m, state)
+        best = int(np.argmin(self.best_nll_))
+        self.best_member_ = best
+        self.best_epoch_ = int(self.member_best_epoch_[best])
+        if self.sink is not None:
+            what = "validation" if self.valid_ds is not None else "training"
+            self.sink(
+                f"stopped at epoch {self.stopped_epoch_}: best epoch "
+                f"{self.best_epoch_}, {what} NLL "
+                f"{self.best_nll_[best] + self.nll_offset:.4f}"
+            )
+
+
+class EpochProgress(Callback):
+    """A tqdm progress bar over epochs showing train and validation NLL.
+
+    The NLLs are shown in the units of ``y`` (the training loss is on
+    standardized targets; ``nll_offset`` converts it), so that they compare
+    with ``-score``.
+    """
+
+    def __init__(self, total, nll_offset=0.0):
         self.total = total
+        self.nll_offset = nll_offset
 
     def on_train_begin(self, net, **kwargs):
         from tqdm.auto import tqdm
@@ -278,9 +573,9 @@ class EpochProgress(Callback):
 
     def on_epoch_end(self, net, **kwargs):
         row = net.history[-1]
-        postfix = {"train_nll": f"{row['train_loss']:.4f}"}
+        postfix = {"train_nll": f"{row['train_loss'] + self.nll_offset:.4f}"}
         if "valid_loss" in row:
-            postfix["valid_nll"] = f"{row['valid_loss']:.4f}"
+            postfix["valid_nll"] = f"{row['valid_loss'] + self.nll_offset:.4f}"
         self.bar_.set_postfix(postfix, refresh=False)
         self.bar_.update(1)
 
@@ -294,9 +589,18 @@ class EpochProgress(Callback):
 
 
 def build_net(
-    params, *, n_features, n_outputs, hidden_layer_sizes, seed, valid_ds
+    params,
+    *,
+    n_features,
+    n_outputs,
+    hidden_layer_sizes,
+    seeds,
+    train_index=None,
+    valid_ds=None,
+    valid_index=None,
+    nll_offset=0.0,
 ) -> MDNNet:
-    """The skorch net that trains one estimator, not yet initialized.
+    """The skorch net that trains ``len(seeds)`` networks together.
 
     Parameters
     ----------
@@ -306,40 +610,41 @@ def build_net(
     n_features, n_outputs : int
         Sizes of the standardized inputs and targets.
     hidden_layer_sizes : tuple of int
-    seed : int
-        Seeds the batch order and the training noise.
+    seeds : list of int
+        One per network: seeds its initialization; the first also seeds the
+        batch orders and the training noise of all.
+    train_index : LongTensor of shape (n_members, n_train) or None
+        Each network's training rows of the dataset passed to ``fit``;
+        ``None``: every row, for every network.
     valid_ds : TensorDataset or None
-        The held-out rows for early stopping; ``None`` trains on all rows and
-        lets the plateau schedule monitor the training loss.
+        The held-out rows for early stopping; ``None`` trains on all rows for
+        ``max_epochs`` and lets the plateau schedule monitor the training
+        loss.
+    valid_index : LongTensor of shape (n_members, n_valid) or None
+        Each network's rows of ``valid_ds``; ``None``: all, for all.
+    nll_offset : float, default=0.0
+        Converts a standardized NLL to the units of ``y`` for the progress
+        display.
     """
     verbose = params["verbose"]
-    callbacks = []
-    if params["gradient_clip"] is not None:
-        callbacks.append(
-            ("mdn_gradient_clip", GradientNormClipping(params["gradient_clip"]))
-        )
-    if valid_ds is not None:
-        stopper = EarlyStopping(
-            monitor="valid_loss",
-            patience=params["patience"],
-            threshold=1e-4,
-            threshold_mode="abs",
-            load_best=True,
-            sink=print if verbose else _silent,
-        )
-        callbacks.append(("mdn_early_stopping", stopper))
-    if params["lr_schedule"] == "plateau":
-        schedule = LRScheduler(
-            policy="ReduceLROnPlateau",
-            monitor="train_loss" if valid_ds is None else "valid_loss",
-            factor=0.5,
-            patience=max(1, params["patience"] // 3),
-            threshold=1e-4,
-            threshold_mode="abs",
-        )
-        callbacks.append(("mdn_lr_schedule", schedule))
+    patience = params["patience"] if valid_ds is not None else None
+    training = MemberTraining(
+        patience=patience,
+        plateau_patience=(
+            max(1, params["patience"] // 3)
+            if params["lr_schedule"] == "plateau"
+            else None
+        ),
+        gradient_clip=params["gradient_clip"],
+        valid_ds=valid_ds,
+        valid_index=valid_index,
+        nll_offset=nll_offset,
+        sink=print if verbose else None,
+    )
+    callbacks = [("mdn_training", training)]
     if verbose:
-        callbacks.append(("mdn_progress", EpochProgress(params["max_epochs"])))
+        progress = EpochProgress(params["max_epochs"], nll_offset)
+        callbacks.append(("mdn_progress", progress))
     callbacks += copy.deepcopy(params["callbacks"] or [])
 
     device = params["device"]
@@ -350,7 +655,9 @@ def build_net(
         optimizer_kwargs["fused"] = True
     batch_size = params["batch_size"]
     return MDNNet(
-        module=MixtureDensityNetwork,
+        module=StackedMixtureNetwork,
+        module__n_members=len(seeds),
+        module__seeds=[int(s) for s in seeds],
         module__n_features=n_features,
         module__n_outputs=n_outputs,
         module__n_components=params["n_components"],
@@ -358,25 +665,39 @@ def build_net(
         module__activation=params["activation"],
         module__min_scale=params["min_scale"],
         module__covariance_type=params["covariance_type"],
-        criterion=MixtureNLLLoss,
+        criterion=StackedNLLLoss,
         optimizer=OPTIMIZERS[params["optimizer"]],
         lr=params["lr"],
         **{f"optimizer__{k}": v for k, v in optimizer_kwargs.items()},
         max_epochs=params["max_epochs"],
         batch_size=-1 if batch_size is None else batch_size,
-        iterator_train=TensorBatchIterator,
+        iterator_train=StackedBatchIterator,
+        iterator_train__n_members=len(seeds),
+        iterator_train__index=train_index,
         iterator_train__shuffle=True,
-        iterator_train__generator=seeded_generator(seed + 1),
+        iterator_train__generator=seeded_generator(int(seeds[0]) + 1),
         iterator_train__input_noise=params["input_noise"],
         iterator_train__target_noise=params["target_noise"],
-        iterator_valid=TensorBatchIterator,
-        iterator_valid__batch_size=CHUNK_ROWS,
-        train_split=None if valid_ds is None else predefined_split(valid_ds),
+        train_split=None,
         callbacks=callbacks,
         device=device,
         verbose=0,
         print_log=verbose >= 2,
     )
+
+
+def select_member(net, member=None):
+    """Replace the trained stack of ``net`` by one member, the best by default.
+
+    The best member has the lowest validation NLL (or training NLL without
+    early stopping). Returns the :class:`MemberTraining` callback, with the
+    chosen member's ``best_epoch_``.
+    """
+    training = dict(net.callbacks_)["mdn_training"]
+    m = training.best_member_ if member is None else member
+    net.module_ = net.module_.member(m)
+    net.criterion_ = MixtureNLLLoss()
+    return training
 
 
 def forward_mixture(module, X: np.ndarray, num_threads=None):
@@ -394,10 +715,6 @@ def forward_mixture(module, X: np.ndarray, num_threads=None):
     with torch_threads(num_threads), torch.inference_mode():
         out = module(as_float_tensor(X, device))
     return tuple(t.double().cpu().numpy() for t in out)
-
-
-def _silent(*args, **kwargs):
-    pass
 
 
 def seeded_generator(seed: int) -> torch.Generator:

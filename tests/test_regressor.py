@@ -226,8 +226,10 @@ def test_early_stopping_restores_the_best_epoch(sinusoid):
     valid = np.array(history[:, "valid_loss"])
     assert mdn.n_iter_ < 2000
     assert np.argmin(valid) == len(valid) - 1 - 5
-    stopper = dict(mdn.net_.callbacks_)["mdn_early_stopping"]
-    assert stopper.best_epoch_ == int(np.argmin(valid)) + 1
+    assert mdn.best_epoch_ == int(np.argmin(valid)) + 1
+    # The validation NLL is reported in the units of y, like -score.
+    offset = np.log(mdn.y_scale_).sum()
+    assert mdn.best_validation_nll_ == pytest.approx(valid.min() + offset)
 
 
 def test_warm_start_continues_from_the_previous_weights(sinusoid):

@@ -4,17 +4,18 @@ import numpy as np
 import pytest
 import torch
 from numpy.testing import assert_allclose, assert_array_equal
-from skorch.callbacks import EarlyStopping, GradientNormClipping, LRScheduler
 
 from skmdn import MDNRegressor, MixtureDensityNetwork
 from skmdn._skorch import (
-    CHUNK_ROWS,
     MDNNet,
+    MemberTraining,
+    StackedBatchIterator,
     TensorBatchIterator,
     TensorDataset,
     build_net,
     forward_mixture,
     seeded_generator,
+    select_member,
     torch_threads,
 )
 
@@ -76,66 +77,102 @@ def test_training_noise_perturbs_inputs_and_targets_but_not_weights():
     assert float((y - ds.y).abs().max()) < 1.0
 
 
-def test_build_net_switches_callbacks_with_the_parameters():
-    params = MDNRegressor(gradient_clip=1.0, patience=9).get_params(deep=False)
-    valid = _dataset(4)
-    net = build_net(
+def _net(valid_ds=None, n_members=1, **params):
+    params = MDNRegressor(**params).get_params(deep=False)
+    return build_net(
         params,
         n_features=2,
         n_outputs=1,
         hidden_layer_sizes=(3,),
-        seed=0,
-        valid_ds=valid,
+        seeds=list(range(n_members)),
+        valid_ds=valid_ds,
     )
-    assert isinstance(net, MDNNet)
-    kinds = {name: type(cb) for name, cb in net.callbacks}
-    assert kinds["mdn_gradient_clip"] is GradientNormClipping
-    assert kinds["mdn_early_stopping"] is EarlyStopping
-    assert kinds["mdn_lr_schedule"] is LRScheduler
-    assert dict(net.callbacks)["mdn_lr_schedule"].kwargs["patience"] == 3
-    assert net.iterator_valid__batch_size == CHUNK_ROWS
 
-    params = MDNRegressor(lr_schedule=None).get_params(deep=False)
-    net = build_net(
-        params,
-        n_features=2,
-        n_outputs=1,
-        hidden_layer_sizes=(3,),
-        seed=0,
-        valid_ds=None,
-    )
-    assert [name for name, _ in net.callbacks] == []
+
+def test_build_net_configures_member_training_from_the_parameters():
+    net = _net(_dataset(4), gradient_clip=1.0, patience=9)
+    assert isinstance(net, MDNNet)
+    training = dict(net.callbacks)["mdn_training"]
+    assert isinstance(training, MemberTraining)
+    assert (training.patience, training.plateau_patience) == (9, 3)
+    assert training.gradient_clip == 1.0
     assert net.train_split is None
+
+    training = dict(_net(None, lr_schedule=None).callbacks)["mdn_training"]
+    assert training.patience is None and training.plateau_patience is None
+    assert [name for name, _ in _net(None).callbacks] == ["mdn_training"]
+
+
+def _scaled_dataset():
+    ds = _dataset(10)
+    ds.X = ds.X / 20.0
+    ds.y = (ds.y / 10.0)[:, None]
+    return ds
 
 
 def test_net_records_weighted_epoch_losses_and_stops_on_divergence():
-    params = MDNRegressor(max_epochs=3, batch_size=4).get_params(deep=False)
-    net = build_net(
-        params,
-        n_features=2,
-        n_outputs=1,
-        hidden_layer_sizes=(3,),
-        seed=0,
-        valid_ds=_dataset(5),
-    )
+    net = _net(_scaled_dataset().subset(torch.arange(5)), max_epochs=3, batch_size=4)
     net.initialize()
-    ds = _dataset(10)
-    ds.X = ds.X / 20.0
-    ds.y = ds.y / 10.0
+    ds = _scaled_dataset()
     net.partial_fit(ds, None)
     assert len(net.history) == 3
     row = net.history[-1]
     train = [b for b in row["batches"] if "train_loss" in b]
-    sizes = [b["train_batch_size"] for b in train]
-    losses = [b["train_loss"] for b in train]
-    assert sizes == [4, 4, 2]
-    assert row["train_loss"] == pytest.approx(np.average(losses, weights=sizes))
+    assert [b["train_batch_size"] for b in train] == [4, 4, 2]
     assert isinstance(row["valid_loss_best"], bool)
+    assert np.isfinite(row["train_loss"]) and np.isfinite(row["valid_loss"])
     assert net.history[-1, "train_loss"] == row["train_loss"]
 
     ds.y = ds.y * 1e12
     with pytest.raises(FloatingPointError, match="Training diverged at epoch"):
         net.partial_fit(ds, None)
+
+
+def test_stacked_batches_give_each_member_its_own_order_of_its_rows():
+    ds = _dataset(10)
+    it = StackedBatchIterator(
+        ds, 4, n_members=3, shuffle=True, generator=seeded_generator(0)
+    )
+    batches = list(it)
+    assert len(it) == 3 and [X.shape for X, _ in batches][0] == (3, 4, 2)
+    orders = torch.cat([y for _, y in batches], dim=1)
+    for m in range(3):
+        assert sorted(orders[m].tolist()) == list(range(10))
+    assert not torch.equal(orders[0], orders[1])
+    # Each member restricted to its own rows (an ensemble's own splits).
+    index = torch.tensor([[0, 1, 2, 3], [6, 7, 8, 9]])
+    it = StackedBatchIterator(ds, 3, n_members=2, index=index, shuffle=True)
+    rows = torch.cat([y for _, y in it], dim=1)
+    assert sorted(rows[0].tolist()) == [0, 1, 2, 3]
+    assert sorted(rows[1].tolist()) == [6, 7, 8, 9]
+    # A shared full batch is the dataset itself, not a copy.
+    ((X, y),) = StackedBatchIterator(ds, -1, n_members=4)
+    assert X is ds.X
+
+
+def test_members_train_independently_with_their_own_early_stopping():
+    X = torch.linspace(-1, 1, 40)[:, None].repeat(1, 2)
+    ds = TensorDataset(X, (X[:, :1] * 2.0).contiguous())
+    net = _net(
+        ds.subset(torch.arange(0, 40, 4)),
+        n_members=3,
+        max_epochs=60,
+        patience=3,
+        batch_size=8,
+    )
+    net.initialize()
+    net.partial_fit(ds.subset(torch.arange(1, 40, 2)), None)
+    training = dict(net.callbacks_)["mdn_training"]
+    assert training.finished_.all() or len(net.history) == 60
+    assert len(set(training.member_best_epoch_.tolist())) >= 1
+    valid = np.array(net.history[:, "valid_loss_members"])
+    best = training.best_member_
+    assert valid.shape[1] == 3
+    assert training.best_nll_[best] == training.best_nll_.min()
+    # The kept weights are each member's best epoch.
+    chosen = select_member(net)
+    assert isinstance(net.module_, MixtureDensityNetwork)
+    assert chosen.best_epoch_ == training.member_best_epoch_[best]
 
 
 def test_forward_mixture_returns_float64_parameters_of_the_module():
