@@ -12,7 +12,7 @@ from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import validate_data
 
 from ._base import BaseMixtureRegressor, combine_mixtures
-from ._regressor import MDNRegressor
+from ._regressor import MDNRegressor, fit_together
 
 __all__ = ["MDNEnsembleRegressor"]
 
@@ -93,9 +93,13 @@ class MDNEnsembleRegressor(BaseMixtureRegressor):
         rng = check_random_state(self.random_state)
         seeds = rng.randint(np.iinfo(np.int32).max, size=self.n_estimators)
         members = [clone(base).set_params(random_state=int(s)) for s in seeds]
-        self.estimators_ = Parallel(n_jobs=self.n_jobs)(
-            delayed(_fit_member)(m, X, y, sample_weight) for m in members
-        )
+        if isinstance(base, MDNRegressor):
+            # All members train together as one stacked network.
+            self.estimators_ = fit_together(members, X, y, sample_weight)
+        else:
+            self.estimators_ = Parallel(n_jobs=self.n_jobs)(
+                delayed(_fit_member)(m, X, y, sample_weight) for m in members
+            )
         self.n_outputs_ = self.estimators_[0].n_outputs_
         return self
 

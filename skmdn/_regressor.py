@@ -11,14 +11,14 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
 from ._base import BaseMixtureRegressor, mixture_from_network
-from ._module import ACTIVATIONS, COVARIANCE_TYPES
+from ._module import ACTIVATIONS, COVARIANCE_TYPES, MixtureNLLLoss
 from ._skorch import (
+    CHUNK_ROWS,
     OPTIMIZERS,
     TensorDataset,
     as_float_tensor,
     build_net,
     forward_mixture,
-    select_member,
     torch_threads,
 )
 
@@ -293,11 +293,11 @@ class MDNRegressor(BaseMixtureRegressor):
         return tuple(int(s) for s in sizes)
 
     def _fit(self, X, y, sample_weight):
-        hidden = self._check_hidden_layer_sizes()
-        with torch_threads(self.num_threads):
-            return self._fit_network(X, y, sample_weight, hidden)
+        fit_together([self], X, y, sample_weight)
+        return self
 
-    def _fit_network(self, X, y, sample_weight, hidden):
+    def _prepare_fit(self, X, y, sample_weight):
+        """Validate the training data and set the standardization."""
         X, y = validate_data(
             self, X, y, multi_output=True, y_numeric=True, dtype=np.float64
         )
@@ -306,24 +306,22 @@ class MDNRegressor(BaseMixtureRegressor):
             sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
             if not np.any(sample_weight > 0):
                 raise ValueError("sample_weight must have at least one positive value.")
-        n_samples = X.shape[0]
         reuse = self.warm_start and self._is_compatible_fit(X, y)
         if not reuse:
             self.x_mean_, self.x_scale_ = _weighted_moments(X, sample_weight)
             self.y_mean_, self.y_scale_ = _weighted_moments(y, sample_weight)
-        Xs = (X - self.x_mean_) / self.x_scale_
-        ys = (y - self.y_mean_) / self.y_scale_
+        return X, y, sample_weight, reuse
 
+    def _draw_split(self, n_samples):
+        """Seeds of the ``n_init`` networks and the validation split.
+
+        Returns ``(seeds, train_rows, valid_rows)``; the rows are ``None``
+        without ``early_stopping``. Restarts share the validation rows, so
+        that their NLLs compare.
+        """
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
-        device = self.device
-        weights = (
-            None if sample_weight is None else as_float_tensor(sample_weight, device)
-        )
-        full = TensorDataset(
-            as_float_tensor(Xs, device), as_float_tensor(ys, device), weights
-        )
-
+        train_rows = valid_rows = None
         if self.early_stopping:
             n_valid = max(1, int(round(self.validation_fraction * n_samples)))
             if n_samples - n_valid < 1:
@@ -331,46 +329,21 @@ class MDNRegressor(BaseMixtureRegressor):
                     "early_stopping needs at least 2 samples for a validation "
                     f"split, got n_samples={n_samples}."
                 )
-            order = torch.as_tensor(rng.permutation(n_samples), device=device)
-            train_ds = full.subset(order[n_valid:])
-            valid_ds = full.subset(order[:n_valid])
-        else:
-            train_ds, valid_ds = full, None
-        # Restarts share the validation rows, so that their NLLs compare.
+            order = rng.permutation(n_samples)
+            train_rows, valid_rows = order[n_valid:], order[:n_valid]
         seeds = [seed, *rng.randint(np.iinfo(np.int32).max, size=self.n_init - 1)]
+        return seeds, train_rows, valid_rows
 
-        net = build_net(
-            self.get_params(deep=False),
-            n_features=self.n_features_in_,
-            n_outputs=self.n_outputs_,
-            hidden_layer_sizes=hidden,
-            seeds=seeds,
-            valid_ds=valid_ds,
-            nll_offset=float(np.log(self.y_scale_).sum()),
-        )
-        net.initialize()
-        if reuse:
-            try:
-                net.module_.load_member(self.net_.module_)
-            except RuntimeError as exc:
-                raise ValueError(
-                    "warm_start=True needs the same network architecture as the "
-                    "previous fit; set warm_start=False to refit from scratch."
-                ) from exc
-        net.partial_fit(train_ds, None)
-        training = select_member(net)
-        self._check_finite_outputs(net, Xs)
-
-        offset = float(np.log(self.y_scale_).sum())
-        self.best_epoch_ = training.best_epoch_
-        self.best_validation_nll_ = (
-            float(training.best_nll_[training.best_member_]) + offset
-            if valid_ds is not None
-            else None
-        )
+    def _set_fitted(self, net, training, m):
+        """Record member ``m`` of a trained stack as this model's network."""
         self.net_ = net
         self.n_iter_ = len(net.history)
-        return self
+        self.best_epoch_ = int(training.member_best_epoch_[m])
+        self.best_validation_nll_ = (
+            float(training.best_nll_[m]) + float(np.log(self.y_scale_).sum())
+            if training.valid_ds is not None
+            else None
+        )
 
     def _check_fit_target(self, y):
         y = np.asarray(y, dtype=np.float64)
@@ -385,20 +358,102 @@ class MDNRegressor(BaseMixtureRegressor):
             and self.net_.module_.n_outputs == y.shape[1]
         )
 
-    def _check_finite_outputs(self, net, Xs):
-        outputs = []
-        for start in range(0, len(Xs), self._chunk_rows):
-            rows = slice(start, start + self._chunk_rows)
-            outputs += forward_mixture(net.module_, Xs[rows])
-        if not all(np.isfinite(a).all() for a in outputs):
-            raise FloatingPointError(
-                "Training produced a network with non-finite outputs; try a "
-                "smaller lr or gradient_clip."
-            )
-
     # ------------------------------------------------------------- predict
 
     def _dist_of(self, X):
         Xs = (X - self.x_mean_) / self.x_scale_
         outputs = forward_mixture(self.net_.module_, Xs, self.num_threads)
         return mixture_from_network(*outputs, self.y_mean_, self.y_scale_)
+
+
+def fit_together(members, X, y, sample_weight):
+    """Fit ``MDNRegressor`` instances that differ only in ``random_state``.
+
+    Every network of every member (``n_init`` each) is trained in one
+    stacked model: each member has its own validation split, and its
+    restarts share it. Each member keeps its restart with the lowest
+    validation NLL. This is ``MDNRegressor.fit`` for one member and
+    ``MDNEnsembleRegressor.fit`` for several.
+    """
+    lead = members[0]
+    hidden = lead._check_hidden_layer_sizes()
+    with torch_threads(lead.num_threads):
+        for member in members:
+            Xv, yv, sw, reuse = member._prepare_fit(X, y, sample_weight)
+        Xs = (Xv - lead.x_mean_) / lead.x_scale_
+        ys = (yv - lead.y_mean_) / lead.y_scale_
+        device = lead.device
+        weights = None if sw is None else as_float_tensor(sw, device)
+        full = TensorDataset(
+            as_float_tensor(Xs, device), as_float_tensor(ys, device), weights
+        )
+        splits = [member._draw_split(len(Xs)) for member in members]
+        seeds = [seed for member_seeds, _, _ in splits for seed in member_seeds]
+        train_ds, valid_ds, train_index, valid_index = full, None, None, None
+        _, train_rows, valid_rows = splits[0]
+        if len(members) == 1 and valid_rows is not None:
+            rows = torch.as_tensor(train_rows, device=device)
+            train_ds = full.subset(rows)
+            valid_ds = full.subset(torch.as_tensor(valid_rows, device=device))
+        elif valid_rows is not None:
+
+            def stack(which):
+                return torch.as_tensor(
+                    np.stack(
+                        [split[which] for split in splits for _ in range(lead.n_init)]
+                    ),
+                    device=device,
+                )
+
+            train_index, valid_index, valid_ds = stack(1), stack(2), full
+        net = build_net(
+            lead.get_params(deep=False),
+            n_features=Xs.shape[1],
+            n_outputs=ys.shape[1],
+            hidden_layer_sizes=hidden,
+            seeds=seeds,
+            train_index=train_index,
+            valid_ds=valid_ds,
+            valid_index=valid_index,
+            nll_offset=float(np.log(lead.y_scale_).sum()),
+        )
+        net.initialize()
+        if reuse:
+            try:
+                net.module_.load_member(lead.net_.module_)
+            except RuntimeError as exc:
+                raise ValueError(
+                    "warm_start=True needs the same network architecture as the "
+                    "previous fit; set warm_start=False to refit from scratch."
+                ) from exc
+        net.partial_fit(train_ds, None)
+        training = dict(net.callbacks_)["mdn_training"]
+        stack_module = net.module_
+        for g, member in enumerate(members):
+            block = slice(g * lead.n_init, (g + 1) * lead.n_init)
+            m = g * lead.n_init + int(np.argmin(training.best_nll_[block]))
+            member_net = net if g == 0 else _member_net(net)
+            member_net.module_ = stack_module.member(m)
+            member_net.criterion_ = MixtureNLLLoss()
+            _check_finite_outputs(member_net.module_, Xs)
+            member._set_fitted(member_net, training, m)
+    return members
+
+
+def _member_net(net):
+    """A net like ``net`` (same parameters and history) for another member."""
+    other = type(net)(**net.get_params(deep=False))
+    other.initialize()
+    other.history_ = net.history_
+    return other
+
+
+def _check_finite_outputs(module, Xs):
+    outputs = []
+    for start in range(0, len(Xs), CHUNK_ROWS):
+        outputs += forward_mixture(module, Xs[start : start + CHUNK_ROWS])
+    if not all(np.isfinite(a).all() for a in outputs):
+        raise FloatingPointError(
+            "Training produced a network with non-finite outputs; try a "
+            "smaller lr or gradient_clip."
+        )
