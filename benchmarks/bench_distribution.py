@@ -22,8 +22,7 @@ import numpy as np
 from scipy import integrate, optimize
 from scipy.special import ndtr
 
-from skmdn import metrics
-from skmdn._distribution import MixtureDistribution
+from skmdn import MixtureDistribution, metrics
 
 
 def best_time(func, repeats):

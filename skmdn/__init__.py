@@ -8,7 +8,7 @@ distribution object.
 """
 
 from . import datasets, metrics
-from ._distribution import MixtureDistribution
+from ._distributions import MixtureDistribution, MultivariateMixtureDistribution
 from ._engine import MDNNet
 from ._ensemble import MDNEnsembleRegressor
 from ._module import (
@@ -17,7 +17,6 @@ from ._module import (
     MixtureOutput,
     mixture_log_prob,
 )
-from ._multivariate import MultivariateMixtureDistribution
 from ._regressor import MDNRegressor
 
 __version__ = "0.1.0.dev0"

@@ -12,8 +12,7 @@ from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._base import MixturePredictionMixin
-from ._distribution import MixtureDistribution
-from ._multivariate import MultivariateMixtureDistribution
+from ._distributions import MixtureDistribution, MultivariateMixtureDistribution
 from ._regressor import MDNRegressor
 
 __all__ = ["MDNEnsembleRegressor"]

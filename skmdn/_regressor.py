@@ -19,7 +19,7 @@ from skorch.callbacks import EarlyStopping, GradientNormClipping, LRScheduler
 from skorch.helper import predefined_split
 
 from ._base import CHUNK_ROWS, MixturePredictionMixin
-from ._distribution import MixtureDistribution
+from ._distributions import MixtureDistribution, MultivariateMixtureDistribution
 from ._engine import (
     EpochProgress,
     MDNNet,
@@ -35,7 +35,6 @@ from ._module import (
     MixtureDensityNetwork,
     MixtureNLLLoss,
 )
-from ._multivariate import MultivariateMixtureDistribution
 
 __all__ = ["MDNRegressor"]
 

@@ -24,7 +24,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.special import ndtr
 
 from ._checks import INV_SQRT_2PI as _INV_SQRT_2PI
-from ._distribution import MixtureDistribution
+from ._distributions import MixtureDistribution
 
 __all__ = [
     "calibration_curve",
