@@ -8,7 +8,11 @@ distribution object.
 """
 
 from . import datasets, metrics
-from ._distribution import MixtureDistribution
+from ._distributions import (
+    HighestDensityRegion,
+    MixtureDistribution,
+    MultivariateMixtureDistribution,
+)
 from ._ensemble import MDNEnsembleRegressor
 from ._module import (
     MixtureDensityNetwork,
@@ -16,7 +20,6 @@ from ._module import (
     MixtureOutput,
     mixture_log_prob,
 )
-from ._multivariate import MultivariateMixtureDistribution
 from ._regressor import MDNRegressor
 from ._skorch import MDNNet
 
@@ -28,6 +31,7 @@ __all__ = [
     "MDNNet",
     "MixtureDistribution",
     "MultivariateMixtureDistribution",
+    "HighestDensityRegion",
     "MixtureDensityNetwork",
     "MixtureNLLLoss",
     "MixtureOutput",

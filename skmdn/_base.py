@@ -20,8 +20,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from ._checks import check_n_samples, check_rng
-from ._distribution import MixtureDistribution
-from ._multivariate import MultivariateMixtureDistribution
+from ._distributions import MixtureDistribution, MultivariateMixtureDistribution
 from ._skorch import CHUNK_ROWS
 
 __all__ = ["BaseMixtureRegressor", "combine_mixtures", "mixture_from_network"]

@@ -69,9 +69,75 @@ def check_no_nan(arr: NDArray, name: str) -> None:
         raise ValueError(f"{name} contains NaN.")
 
 
-def as_float_array(value: ArrayLike, name: str) -> NDArray:
-    """A float64 copy of ``value``, or a ValueError naming ``name``."""
+def as_float_array(value: ArrayLike, name: str, copy: bool = True) -> NDArray:
+    """A float64 array of ``value`` (a copy unless ``copy=False``), or a
+    ValueError naming ``name``."""
     try:
-        return np.array(value, dtype=np.float64)
+        if copy:
+            return np.array(value, dtype=np.float64)
+        return np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{name} must be a numeric array: {exc}") from exc
+
+
+# Tolerance on each row's weight sum (weights are renormalised afterwards).
+WEIGHT_SUM_TOL = 1e-6
+
+
+def check_weights(w: NDArray) -> NDArray:
+    """Check that each row of ``w`` is a probability vector; renormalize it."""
+    if np.any(w < 0):
+        raise ValueError(f"weights must be non-negative; got minimum {w.min()!r}.")
+    sums = w.sum(axis=1)
+    off = np.abs(sums - 1.0) > WEIGHT_SUM_TOL
+    if np.any(off):
+        rows = np.flatnonzero(off)
+        raise ValueError(
+            f"each row of weights must sum to 1 (within {WEIGHT_SUM_TOL}); "
+            f"{rows.size} row(s) do not, e.g. row {rows[0]} sums to "
+            f"{sums[rows[0]]!r}."
+        )
+    return w / sums[:, None]
+
+
+def check_finite(arrays: dict[str, NDArray]) -> None:
+    """Raise a ValueError naming the first array with a NaN or an infinity."""
+    for name, arr in arrays.items():
+        if not np.all(np.isfinite(arr)):
+            raise ValueError(f"{name} contains NaN or infinite values.")
+
+
+def as_points(
+    values: ArrayLike, n: int, name: str, n_outputs: int | None = None
+) -> tuple[NDArray, bool]:
+    """Apply the shape rule of the distributions' point arguments.
+
+    For a one-dimensional distribution (``n_outputs=None``) the points are a
+    scalar, ``(n,)`` or ``(n, m)``; the result is ``(n, m)``.  For ``d``
+    outputs they are ``(d,)``, ``(n, d)`` or ``(n, m, d)``; the result is
+    ``(n, m, d)``.  A single point (or one per row) gives ``m = 1`` and
+    ``squeeze=True``: the caller drops that axis again.
+    """
+    arr = as_float_array(values, name, copy=False)
+    event = () if n_outputs is None else (n_outputs,)
+    core = arr.shape[: arr.ndim - len(event)]
+    if arr.shape[len(core) :] == event:
+        if core == ():
+            return np.broadcast_to(arr, (n, 1) + event), True
+        if core == (n,):
+            return arr[:, None], True
+        if len(core) == 2 and core[0] == n:
+            return arr, False
+    if n_outputs is None:
+        raise ValueError(
+            f"{name} must be a scalar, an array of shape ({n},) (one value per "
+            f"row) or an array of shape ({n}, m) (m values per row) for a "
+            f"distribution with {n} rows; got an array of shape {arr.shape}."
+        )
+    d = n_outputs
+    raise ValueError(
+        f"{name} must have shape ({d},) (one point for every row), ({n}, {d}) "
+        f"(one point per row) or ({n}, m, {d}) (m points per row) for a "
+        f"distribution with {n} rows and {d} outputs; got an array of shape "
+        f"{arr.shape}."
+    )

@@ -10,7 +10,7 @@ from sklearn.utils import check_random_state
 
 from ._checks import check_n_samples as _check_n_samples
 from ._checks import check_rng as _check_rng
-from ._multivariate import MultivariateMixtureDistribution
+from ._distributions import MultivariateMixtureDistribution
 
 __all__ = [
     "make_correlated_mixture",

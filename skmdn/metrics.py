@@ -29,8 +29,10 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.special import ndtr
 
 from ._checks import INV_SQRT_2PI as _INV_SQRT_2PI
-from ._distribution import MixtureDistribution
-from ._multivariate import MultivariateMixtureDistribution
+from ._distributions import (
+    BaseMixtureDistribution,
+    MixtureDistribution,
+)
 
 __all__ = [
     "calibration_curve",
@@ -59,7 +61,7 @@ _STD_FLOOR_REL = 1e-12
 
 _DEFAULT_LEVELS = np.linspace(0.05, 0.95, 19)
 
-_MIXTURES = (MixtureDistribution, MultivariateMixtureDistribution)
+_MIXTURES = BaseMixtureDistribution
 
 
 # --------------------------------------------------------------------------- #

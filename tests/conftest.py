@@ -2,8 +2,10 @@ import numpy as np
 import pytest
 import torch
 
-from skmdn import MDNRegressor
+from skmdn import MDNRegressor, MixtureDistribution
 from skmdn.datasets import make_inverted_sinusoid
+
+from ._mixtures import random_mixture
 
 # Tests run in parallel workers; one thread each avoids oversubscribing.
 torch.set_num_threads(1)
@@ -26,3 +28,18 @@ def fitted(sinusoid):
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
+
+
+@pytest.fixture(scope="module")
+def mix():
+    # 50 random 4-component mixtures.
+    return random_mixture()
+
+
+@pytest.fixture(scope="module")
+def separated():
+    # Three well separated bumps with distinct heights, in two rows.
+    w = [[0.5, 0.3, 0.2], [0.2, 0.5, 0.3]]
+    mu = [[-10.0, 0.0, 10.0], [-10.0, 0.0, 10.0]]
+    s = [[1.0, 1.0, 1.0], [1.0, 0.5, 2.0]]
+    return MixtureDistribution(w, mu, s)

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from skmdn._multivariate import MultivariateMixtureDistribution
+from skmdn import MultivariateMixtureDistribution
 from skmdn.datasets import (
     make_correlated_mixture,
     make_inverted_sinusoid,

@@ -9,8 +9,7 @@ from sklearn.model_selection import GridSearchCV, cross_val_score, cross_validat
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from skmdn import metrics
-from skmdn._distribution import MixtureDistribution
+from skmdn import MixtureDistribution, metrics
 
 
 def random_mixture(n=30, K=3, seed=0):
@@ -105,7 +104,7 @@ def test_energy_score_one_dimension_matches_crps(mix):
 
 
 def test_energy_score_multivariate():
-    from skmdn._multivariate import MultivariateMixtureDistribution
+    from skmdn import MultivariateMixtureDistribution
 
     n, d = 4, 2
     dist = MultivariateMixtureDistribution.from_diagonal(

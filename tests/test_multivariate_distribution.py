@@ -4,8 +4,7 @@ import numpy as np
 import pytest
 from scipy.stats import multivariate_normal
 
-from skmdn._distribution import MixtureDistribution
-from skmdn._multivariate import MultivariateMixtureDistribution
+from skmdn import MixtureDistribution, MultivariateMixtureDistribution
 
 
 def random_params(n=4, K=3, d=2, seed=0):

@@ -17,11 +17,12 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import logsumexp
 
-from ._checks import LOG_2PI as _LOG_2PI
-from ._checks import as_float_array as _as_float_array
-from ._checks import check_n_samples as _check_n_samples
-from ._checks import check_rng as _check_rng
-from ._distribution import MixtureDistribution, _check_weights, _row_chunks
+from .._checks import LOG_2PI as _LOG_2PI
+from .._checks import as_float_array as _as_float_array
+from .._checks import as_points, check_finite, check_no_nan, check_weights
+from ._base import BaseMixtureDistribution, read_only
+from ._kernels import row_chunks as _row_chunks
+from .univariate import MixtureDistribution
 
 __all__ = ["MultivariateMixtureDistribution"]
 
@@ -45,39 +46,7 @@ def _tril_inverse(L: NDArray) -> NDArray:
     return inv
 
 
-def _normalise_rows(key, n: int):
-    """Turn a row selector into something NumPy indexing keeps 2-D."""
-    if isinstance(key, (bool, np.bool_)):
-        raise TypeError(
-            "Cannot index a MultivariateMixtureDistribution with a boolean scalar."
-        )
-    if isinstance(key, numbers.Integral):
-        i = int(key)
-        if not -n <= i < n:
-            raise IndexError(f"row index {i} is out of range for {n} rows.")
-        return [i % n]
-    if isinstance(key, slice):
-        return key
-    key = np.asarray(key)
-    if key.dtype == bool:
-        if key.shape != (n,):
-            raise IndexError(
-                f"boolean mask must have shape ({n},); got shape {key.shape}."
-            )
-        return key
-    if key.ndim != 1 or not (key.size == 0 or np.issubdtype(key.dtype, np.integer)):
-        raise IndexError(
-            "rows must be selected with an integer, a slice, a 1-D integer "
-            f"array or a boolean mask; got an array of dtype {key.dtype} "
-            f"and shape {key.shape}."
-        )
-    key = key.astype(np.intp)
-    if key.size and (key.min() < -n or key.max() >= n):
-        raise IndexError(f"row indices out of range for {n} rows.")
-    return key
-
-
-class MultivariateMixtureDistribution:
+class MultivariateMixtureDistribution(BaseMixtureDistribution):
     """A batch of ``d``-dimensional Gaussian mixtures, one per row.
 
     Row ``i`` is the density
@@ -101,6 +70,10 @@ class MultivariateMixtureDistribution:
     means : ndarray of shape (n_rows, n_components, n_outputs)
     scale_tril : ndarray of shape (n_rows, n_components, n_outputs, n_outputs)
         Read-only float64 copies of the parameters.
+    n_components : int
+        Number of mixture components ``K``.
+    n_outputs : int
+        Dimension ``d`` of the target.
 
     See Also
     --------
@@ -124,7 +97,7 @@ class MultivariateMixtureDistribution:
     Examples
     --------
     >>> import numpy as np
-    >>> from skmdn._multivariate import MultivariateMixtureDistribution
+    >>> from skmdn import MultivariateMixtureDistribution
     >>> dist = MultivariateMixtureDistribution.from_diagonal(
     ...     weights=[[0.5, 0.5]],
     ...     means=[[[-1.0, 0.0], [1.0, 0.0]]],
@@ -148,6 +121,11 @@ class MultivariateMixtureDistribution:
     def __init__(
         self, weights: ArrayLike, means: ArrayLike, scale_tril: ArrayLike
     ) -> None:
+        self._set(*self._check(weights, means, scale_tril))
+
+    @staticmethod
+    def _check(weights, means, scale_tril) -> tuple[NDArray, NDArray, NDArray]:
+        """The constructor's checks; float64 arrays with renormalised weights."""
         w = _as_float_array(weights, "weights")
         mu = _as_float_array(means, "means")
         L = _as_float_array(scale_tril, "scale_tril")
@@ -171,10 +149,8 @@ class MultivariateMixtureDistribution:
             raise ValueError("A mixture needs at least one component; got 0.")
         if d == 0:
             raise ValueError("A mixture needs at least one output; got n_outputs=0.")
-        for name, arr in (("weights", w), ("means", mu), ("scale_tril", L)):
-            if not np.all(np.isfinite(arr)):
-                raise ValueError(f"{name} contains NaN or infinite values.")
-        w = _check_weights(w)
+        check_finite({"weights": w, "means": mu, "scale_tril": L})
+        w = check_weights(w)
         diag = np.diagonal(L, axis1=2, axis2=3)
         if diag.size and np.any(diag <= 0):
             raise ValueError(
@@ -187,11 +163,16 @@ class MultivariateMixtureDistribution:
                 "scale_tril must be lower triangular; got entries above the "
                 f"diagonal up to {np.abs(upper).max()!r} in absolute value."
             )
-        self._set(w, mu, L)
+        return w, mu, L
 
     @classmethod
     def from_diagonal(
-        cls, weights: ArrayLike, means: ArrayLike, scales: ArrayLike
+        cls,
+        weights: ArrayLike,
+        means: ArrayLike,
+        scales: ArrayLike,
+        *,
+        log_weights: ArrayLike | None = None,
     ) -> MultivariateMixtureDistribution:
         """Mixture of Gaussians with diagonal covariances.
 
@@ -204,6 +185,10 @@ class MultivariateMixtureDistribution:
         scales : array-like of shape (n_rows, n_components, n_outputs)
             Per-output standard deviations of every component, strictly
             positive.
+        log_weights : array-like of shape (n_rows, n_components), optional
+            ``log(weights)``, already normalised in log space (as a network's
+            log-softmax output).  When given, the densities use it instead
+            of recomputing ``log(weights)``.
 
         Returns
         -------
@@ -218,80 +203,75 @@ class MultivariateMixtureDistribution:
                 f"n_outputs); got scales of shape {s.shape} and means of shape "
                 f"{mu.shape}."
             )
-        if not np.all(np.isfinite(s)):
-            raise ValueError("scales contains NaN or infinite values.")
+        check_finite({"scales": s})
         if s.size and np.any(s <= 0):
             raise ValueError(
                 f"scales must be strictly positive; got minimum {s.min()!r}."
             )
         tril = s[..., :, None] * np.eye(s.shape[2])
-        return cls(weights, mu, tril)
+        if log_weights is None:
+            return cls(weights, mu, tril)
+        return cls._from_validated(
+            *cls._check(weights, mu, tril), log_weights=log_weights
+        )
 
-    def _set(self, w, mu, L, tril_inv=None, log_coef=None) -> None:
-        w, mu, L = np.array(w), np.array(mu), np.array(L)
+    def _set(self, w, mu, L, tril_inv=None, log_coef=None, log_w=None) -> None:
+        w = np.array(w, dtype=np.float64)
+        mu = np.array(mu, dtype=np.float64)
+        L = np.array(L, dtype=np.float64)
         if tril_inv is None:
             tril_inv = _tril_inverse(L)
         if log_coef is None:
             log_diag = np.log(np.diagonal(L, axis1=2, axis2=3))
-            with np.errstate(divide="ignore"):
-                log_w = np.log(w)
+            if log_w is None:
+                with np.errstate(divide="ignore"):
+                    log_w = np.log(w)
             log_coef = log_w - log_diag.sum(axis=2) - 0.5 * mu.shape[2] * _LOG_2PI
-        tril_inv, log_coef = np.array(tril_inv), np.array(log_coef)
-        for arr in (w, mu, L, tril_inv, log_coef):
-            arr.flags.writeable = False
+        tril_inv = np.array(tril_inv, dtype=np.float64)
+        log_coef = np.array(log_coef, dtype=np.float64)
+        read_only(w, mu, L, tril_inv, log_coef)
         self.weights, self.means, self.scale_tril = w, mu, L
         # Inverse Cholesky factors and log(w_k / ((2 pi)^(d/2) det L_k)).
         self._tril_inv, self._log_coef = tril_inv, log_coef
 
     @classmethod
-    def _from_validated(cls, w, mu, L, tril_inv=None, log_coef=None):
+    def _from_validated(
+        cls,
+        weights: ArrayLike,
+        means: ArrayLike,
+        scale_tril: ArrayLike,
+        *,
+        log_weights: ArrayLike | None = None,
+        tril_inv: ArrayLike | None = None,
+        log_coef: ArrayLike | None = None,
+    ) -> MultivariateMixtureDistribution:
+        """A distribution from parameters known to be valid, unchecked.
+
+        The arrays satisfy the constructor's rules (rows of ``weights`` sum
+        to 1; they are not renormalised) and are copied as float64.
+        ``log_weights`` (``log(weights)``, normalised in log space) is used
+        instead of recomputing ``log(weights)``; ``tril_inv`` (the inverse
+        Cholesky factors) and ``log_coef``
+        (``log(w_k / ((2 pi)^(d/2) det L_k))``, which supersedes
+        ``log_weights``) are taken as given when known.
+        """
         obj = cls.__new__(cls)
-        obj._set(w, mu, L, tril_inv, log_coef)
+        lw = None if log_weights is None else np.asarray(log_weights, np.float64)
+        obj._set(weights, means, scale_tril, tril_inv, log_coef, lw)
         return obj
 
-    # ------------------------------------------------------------------ #
-    # Container protocol and shapes
-    # ------------------------------------------------------------------ #
-    @property
-    def n_components(self) -> int:
-        """Number of mixture components ``K``."""
-        return self.weights.shape[1]
+    def _parameters(self):
+        kwargs = {"tril_inv": self._tril_inv, "log_coef": self._log_coef}
+        return (self.weights, self.means, self.scale_tril), kwargs
 
-    @property
-    def n_outputs(self) -> int:
-        """Dimension ``d`` of the target."""
-        return self.means.shape[2]
-
+    # ------------------------------------------------------------------ #
+    # Shapes
+    # ------------------------------------------------------------------ #
     @property
     def covariances(self) -> NDArray:
         """Component covariances ``L L^T``, shape ``(n_rows, K, d, d)``."""
         L = self.scale_tril
         return np.einsum("nkij,nklj->nkil", L, L)
-
-    def __len__(self) -> int:
-        return self.weights.shape[0]
-
-    def __getitem__(self, key) -> MultivariateMixtureDistribution:
-        """Select rows.
-
-        An integer gives a one-row distribution; a slice, an integer array or
-        a boolean mask of length ``n_rows`` gives the selected rows.
-        """
-        key = _normalise_rows(key, len(self))
-        return MultivariateMixtureDistribution._from_validated(
-            self.weights[key],
-            self.means[key],
-            self.scale_tril[key],
-            self._tril_inv[key],
-            self._log_coef[key],
-        )
-
-    def __repr__(self) -> str:
-        n, K, d = self.means.shape
-        return (
-            f"MultivariateMixtureDistribution(n_rows={n}, n_components={K}, "
-            f"n_outputs={d})"
-        )
 
     # ------------------------------------------------------------------ #
     # Moments
@@ -336,23 +316,8 @@ class MultivariateMixtureDistribution:
     # ------------------------------------------------------------------ #
     def _as_points(self, y: ArrayLike) -> tuple[NDArray, bool]:
         """Apply the shape rule; return ``(n_rows, m, d)`` points and squeeze."""
-        n, d = len(self), self.n_outputs
-        arr = _as_float_array(y, "y")
-        if arr.ndim == 1 and arr.shape == (d,):
-            out, squeeze = np.broadcast_to(arr, (n, 1, d)), True
-        elif arr.ndim == 2 and arr.shape == (n, d):
-            out, squeeze = arr[:, None, :], True
-        elif arr.ndim == 3 and arr.shape[0] == n and arr.shape[2] == d:
-            out, squeeze = arr, False
-        else:
-            raise ValueError(
-                f"y must have shape ({d},) (one point for every row), ({n}, {d}) "
-                f"(one point per row) or ({n}, m, {d}) (m points per row) for a "
-                f"distribution with {n} rows and {d} outputs; got an array of "
-                f"shape {arr.shape}."
-            )
-        if np.isnan(out).any():
-            raise ValueError("y contains NaN.")
+        out, squeeze = as_points(y, len(self), "y", self.n_outputs)
+        check_no_nan(out, "y")
         return out, squeeze
 
     def _logpdf_points(self, y: NDArray) -> NDArray:
@@ -426,18 +391,10 @@ numpy.random.Generator
         -------
         samples : ndarray of shape (n_rows, n_samples, n_outputs)
         """
-        n_samples = _check_n_samples(n_samples)
-        rng = _check_rng(random_state)
+        comp, rng = self._sample_components(n_samples, random_state)
         n, K, d = self.means.shape
-        u = rng.random((n, n_samples))
+        n_samples = comp.shape[1]
         noise = rng.standard_normal((n, n_samples, d))
-        # Inverse-CDF component choice for all rows with one searchsorted:
-        # offsetting row i's cumulative weights by i makes them increasing.
-        cum = np.cumsum(self.weights, axis=1)
-        cum[:, -1] = 1.0
-        offsets = np.arange(n, dtype=float)[:, None]
-        idx = np.searchsorted((cum + offsets).ravel(), (u + offsets).ravel(), "right")
-        comp = np.minimum(idx.reshape(n, n_samples) - np.arange(n)[:, None] * K, K - 1)
         out = np.empty((n, n_samples, d))
         for rows in _row_chunks(n, n_samples * d * d, _CHUNK):
             r = np.arange(n)[rows, None]
