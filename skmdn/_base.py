@@ -52,18 +52,20 @@ def mixture_from_network(log_weights, means, scales, y_mean, y_scale):
     if scales.ndim == 4:
         # Cholesky factor of D Sigma D for D = diag(y_scale).
         tril = scales * y_scale[:, None]
+        if means.shape[2] == 1:
+            scales = tril[..., 0]
     else:
         scales = scales * y_scale
-        if means.shape[2] == 1:
-            return MixtureDistribution._from_validated(
-                weights, means[..., 0], scales[..., 0]
-            )
-        tril = scales[..., :, None] * np.eye(scales.shape[2])
+        tril = None
     if means.shape[2] == 1:
         return MixtureDistribution._from_validated(
-            weights, means[..., 0], tril[..., 0, 0]
+            weights, means[..., 0], scales[..., 0], log_weights=log_weights
         )
-    return MultivariateMixtureDistribution._from_validated(weights, means, tril)
+    if tril is None:
+        tril = scales[..., :, None] * np.eye(scales.shape[2])
+    return MultivariateMixtureDistribution._from_validated(
+        weights, means, tril, log_weights=log_weights
+    )
 
 
 def combine_mixtures(dists):
