@@ -13,10 +13,12 @@ validation happens once, where the user's data come in.
 from __future__ import annotations
 
 from abc import ABCMeta, abstractmethod
+from numbers import Integral
 
 import numpy as np
 from scipy.special import logsumexp
 from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from ._checks import check_n_samples, check_rng
@@ -84,6 +86,24 @@ def combine_mixtures(dists):
     return MultivariateMixtureDistribution._from_validated(weights, means, tril)
 
 
+def _reject_bool_integers(estimator):
+    """Refuse ``True``/``False`` for integer parameters.
+
+    ``bool`` is an ``int`` in Python, so scikit-learn's ``Interval(Integral,
+    ...)`` accepts ``n_components=True``; it is almost always a mistake.
+    """
+    for name, constraints in estimator._parameter_constraints.items():
+        integral = any(
+            isinstance(c, Interval) and c.type is Integral for c in constraints
+        )
+        value = getattr(estimator, name)
+        if integral and isinstance(value, (bool, np.bool_)):
+            raise ValueError(
+                f"The {name!r} parameter of {type(estimator).__name__} must be an "
+                f"int, not a bool; got {value!r}."
+            )
+
+
 class BaseMixtureRegressor(RegressorMixin, BaseEstimator, metaclass=ABCMeta):
     """Base class of the regressors that predict a Gaussian mixture per row.
 
@@ -131,6 +151,7 @@ class BaseMixtureRegressor(RegressorMixin, BaseEstimator, metaclass=ABCMeta):
             The fitted estimator.
         """
         self._validate_params()
+        _reject_bool_integers(self)
         previous_state = self.__dict__.copy()
         try:
             return self._fit(X, y, sample_weight)

@@ -283,6 +283,11 @@ def test_predict_proba_density_evaluates_a_grid_per_row(fitted, sinusoid):
         ({"min_scale": 0.0}, "min_scale"),
         ({"hidden_layer_sizes": (16, 0)}, "hidden_layer_sizes"),
         ({"patience": 0}, "patience"),
+        ({"n_init": 0}, "n_init"),
+        ({"n_init": 2.5}, "n_init"),
+        ({"n_init": "3"}, "n_init"),
+        ({"n_init": True}, "n_init.*not a bool"),
+        ({"n_components": True}, "n_components.*not a bool"),
     ],
 )
 def test_invalid_hyperparameters_are_rejected_in_fit(sinusoid, params, match):
@@ -398,3 +403,33 @@ def test_num_threads_applies_during_fit_and_is_restored(sinusoid):
         assert torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(before)
+
+
+def test_restarts_keep_the_best_validation_nll_and_are_reproducible(sinusoid):
+    X, y = sinusoid
+    params = dict(n_components=3, hidden_layer_sizes=(8,), max_epochs=30)
+    single = MDNRegressor(**params, random_state=0).fit(X, y)
+    restarts = MDNRegressor(**params, n_init=4, random_state=0).fit(X, y)
+    training = dict(restarts.net_.callbacks_)["mdn_training"]
+    assert training.best_nll_.shape == (4,)
+    kept = int(np.argmin(training.best_nll_))
+    offset = np.log(restarts.y_scale_).sum()
+    assert restarts.best_validation_nll_ == pytest.approx(
+        training.best_nll_[kept] + offset
+    )
+    # Different initializations and batch orders reach different optima.
+    assert len(set(np.round(training.best_nll_, 6))) == 4
+    again = MDNRegressor(**params, n_init=4, random_state=0).fit(X, y)
+    assert_array_equal(again.predict(X[:20]), restarts.predict(X[:20]))
+    assert isinstance(restarts.net_.module_, type(single.net_.module_))
+
+
+def test_verbose_reports_the_best_epoch_in_the_units_of_y(sinusoid, capsys):
+    X, y = sinusoid
+    mdn = MDNRegressor(n_components=2, verbose=1, **{**FAST, "max_epochs": 5})
+    mdn.fit(X, 1000.0 * y)
+    out = capsys.readouterr().out
+    assert f"best epoch {mdn.best_epoch_}" in out
+    assert f"validation NLL {mdn.best_validation_nll_:.4f}" in out
+    # In the units of y: scaling y by 1000 adds log(1000) to the NLL.
+    assert mdn.best_validation_nll_ > np.log(1000.0)
