@@ -357,6 +357,12 @@ class MemberTraining(Callback):
         Each member's rows of ``valid_ds``; ``None``: all of them, for all.
     nll_offset : float, default=0.0
         Added to the standardized NLL to report it in the units of ``y``.
+    average_steps : int or None, default=None
+        Horizon, in optimizer steps, of a running average of each member's
+        weights (Polyak averaging): the average of the first
+        ``average_steps`` steps, then an exponential moving average with
+        that horizon. Validation, early stopping and the kept weights use
+        the averaged weights. ``None`` keeps the raw iterates.
     threshold : float, default=1e-4
         Smallest decrease of the NLL that counts as an improvement.
 
@@ -378,9 +384,11 @@ class MemberTraining(Callback):
         valid_ds=None,
         valid_index=None,
         nll_offset=0.0,
+        average_steps=None,
         threshold=1e-4,
         sink=None,
     ):
+        self.average_steps = average_steps
         self.patience = patience
         self.plateau_patience = plateau_patience
         self.gradient_clip = gradient_clip
@@ -401,6 +409,10 @@ class MemberTraining(Callback):
         self.diverged_ = np.zeros(m, bool)
         self._best_state = [None] * m
         self._old = self._weights = None
+        self._average = None
+        if self.average_steps:
+            self._average = [p.detach().clone() for p in net.module_.parameters()]
+        self._n_steps = 0
         device = next(net.module_.parameters()).device
         self._loss_sum = torch.zeros(m, dtype=torch.float64, device=device)
         self._loss_count = 0
@@ -430,10 +442,28 @@ class MemberTraining(Callback):
         net.history.record_batch("train_batch_size", rows)
         self._loss_sum.add_(losses, alpha=rows)
         self._loss_count += rows
-        if self._weights is not None:
-            with torch.no_grad():
-                params = list(net.module_.parameters())
+        if self._weights is None and self._average is None:
+            return
+        params = list(net.module_.parameters())
+        with torch.no_grad():
+            if self._weights is not None:
                 torch._foreach_lerp_(params, self._old, self._weights)
+            if self._average is not None:
+                # The mean of the steps so far until there are
+                # average_steps of them, then an exponential moving average.
+                self._n_steps += 1
+                w = max(1.0 / self._n_steps, 1.0 / self.average_steps)
+                torch._foreach_lerp_(self._average, params, w)
+
+    def _swap_average(self, net):
+        """Exchange the network's weights with their running average."""
+        if self._average is None:
+            return
+        params = list(net.module_.parameters())
+        with torch.no_grad():
+            current = [p.detach().clone() for p in params]
+            torch._foreach_copy_(params, self._average)
+            self._average = current
 
     def _apply_factors(self, net):
         """Set the optimizer's rate to the largest factor, scale the others.
@@ -505,6 +535,18 @@ class MemberTraining(Callback):
                     net.module_.restore_member(m, self._best_state[m])
         live = ~self.diverged_
         row["train_loss"] = float(train[live].mean())
+        # Validation, snapshots and the kept weights are the averaged ones.
+        self._swap_average(net)
+        try:
+            self._monitor(net, row, epoch, train, live)
+        finally:
+            self._swap_average(net)
+        self._apply_factors(net)
+        self.stopped_epoch_ = epoch
+        if self.finished_.all():
+            raise StopTraining
+
+    def _monitor(self, net, row, epoch, train, live):
         if self.valid_ds is not None:
             monitored = self._valid_nll(net)
             monitored[self.diverged_] = np.inf
@@ -533,12 +575,11 @@ class MemberTraining(Callback):
             reduce = ~self.finished_ & (self._bad > self.plateau_patience)
             self.factor_[reduce] *= 0.5
             self._bad[reduce] = 0
-        self._apply_factors(net)
-        self.stopped_epoch_ = epoch
-        if self.finished_.all():
-            raise StopTraining
 
     def on_train_end(self, net, **kwargs):
+        if self.patience is None:
+            # Without early stopping the model is the final average.
+            self._swap_average(net)
         for m, state in enumerate(self._best_state):
             if state is not None:
                 net.module_.restore_member(m, state)
@@ -639,6 +680,7 @@ def build_net(
         valid_ds=valid_ds,
         valid_index=valid_index,
         nll_offset=nll_offset,
+        average_steps=params["average_steps"],
         sink=print if verbose else None,
     )
     callbacks = [("mdn_training", training)]

@@ -433,3 +433,41 @@ def test_verbose_reports_the_best_epoch_in_the_units_of_y(sinusoid, capsys):
     assert f"validation NLL {mdn.best_validation_nll_:.4f}" in out
     # In the units of y: scaling y by 1000 adds log(1000) to the NLL.
     assert mdn.best_validation_nll_ > np.log(1000.0)
+
+
+def test_weight_averaging_keeps_the_mean_of_the_iterates(sinusoid):
+    import torch
+
+    class RecordWeights(Callback):
+        def initialize(self):
+            self.seen_ = []
+            return self
+
+        def on_epoch_end(self, net, **kwargs):
+            self.seen_.append([p.detach().clone() for p in net.module_.parameters()])
+
+    X, y = sinusoid
+    params = dict(
+        n_components=2,
+        hidden_layer_sizes=(8,),
+        batch_size=None,
+        early_stopping=False,
+        lr_schedule=None,
+        max_epochs=5,
+        random_state=0,
+    )
+    mdn = MDNRegressor(
+        average_steps=100, callbacks=[("rec", RecordWeights())], **params
+    ).fit(X, y)
+    seen = dict(mdn.net_.callbacks_)["rec"].seen_
+    stacked = [torch.stack([epoch[i] for epoch in seen]).mean(0) for i in range(4)]
+    module = mdn.net_.module_
+    layers = [module.hidden[0], module.head]
+    expected = [stacked[0][0].T, stacked[1][0].T]  # the weight matrices
+    for layer, w in zip(layers, expected):
+        torch.testing.assert_close(layer.weight.detach(), w, rtol=1e-5, atol=1e-6)
+    # A horizon of one step is the raw weights.
+    raw = MDNRegressor(average_steps=None, **params).fit(X, y)
+    one = MDNRegressor(average_steps=1, **params).fit(X, y)
+    assert_array_equal(raw.predict(X[:20]), one.predict(X[:20]))
+    assert not np.array_equal(raw.predict(X[:20]), mdn.predict(X[:20]))
