@@ -55,6 +55,10 @@ VARIANTS = {
     "n_components=3": {"n_components": 3},
     "input_noise=0.1": {"input_noise": 0.1},
     "target_noise=0.05": {"target_noise": 0.05},
+    "average_steps=None": {"average_steps": None},
+    "average_steps=100": {"average_steps": 100},
+    "average_steps=1000": {"average_steps": 1000},
+    "n_init=3": {"n_init": 3},
 }
 
 
