@@ -283,6 +283,8 @@ def test_predict_proba_density_evaluates_a_grid_per_row(fitted, sinusoid):
         ({"min_scale": 0.0}, "min_scale"),
         ({"hidden_layer_sizes": (16, 0)}, "hidden_layer_sizes"),
         ({"patience": 0}, "patience"),
+        ({"batch_size": "big"}, "batch_size"),
+        ({"patience": "long"}, "patience"),
         ({"n_init": 0}, "n_init"),
         ({"n_init": 2.5}, "n_init"),
         ({"n_init": "3"}, "n_init"),
@@ -471,3 +473,27 @@ def test_weight_averaging_keeps_the_mean_of_the_iterates(sinusoid):
     one = MDNRegressor(average_steps=1, **params).fit(X, y)
     assert_array_equal(raw.predict(X[:20]), one.predict(X[:20]))
     assert not np.array_equal(raw.predict(X[:20]), mdn.predict(X[:20]))
+
+
+@pytest.mark.parametrize(
+    "n_train, batch_size, patience",
+    [(500, 32, 100), (900, 32, 100), (10_000, 128, 38), (1_000_000, 1024, 10)],
+)
+def test_auto_batch_size_and_patience_follow_the_documented_rule(
+    n_train, batch_size, patience
+):
+    assert MDNRegressor()._resolve_schedule(n_train) == (batch_size, patience)
+    assert MDNRegressor(batch_size=64, patience=7)._resolve_schedule(n_train) == (
+        64,
+        7,
+    )
+    # A full batch is one step per epoch: the patience is capped.
+    assert MDNRegressor(batch_size=None)._resolve_schedule(n_train) == (None, 100)
+
+
+def test_resolved_batch_size_and_patience_are_fitted_attributes(sinusoid):
+    X, y = sinusoid
+    mdn = MDNRegressor(n_components=2, hidden_layer_sizes=(8,), max_epochs=3)
+    mdn.fit(X, y)
+    assert (mdn.batch_size_, mdn.patience_) == mdn._resolve_schedule(360)
+    assert mdn.batch_size == "auto" and mdn.patience == "auto"

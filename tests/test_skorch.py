@@ -78,7 +78,9 @@ def test_training_noise_perturbs_inputs_and_targets_but_not_weights():
 
 
 def _net(valid_ds=None, n_members=1, **params):
-    params = MDNRegressor(**params).get_params(deep=False)
+    estimator = MDNRegressor(**params)
+    params = estimator.get_params(deep=False)
+    params["batch_size"], params["patience"] = estimator._resolve_schedule(1000)
     return build_net(
         params,
         n_features=2,
