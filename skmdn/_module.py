@@ -12,6 +12,7 @@ from typing import NamedTuple
 import torch
 from scipy.stats import norm
 from torch import nn
+from torch.autograd.function import once_differentiable
 from torch.nn import functional as F
 
 from ._checks import LOG_2PI
@@ -34,6 +35,71 @@ ACTIVATIONS = {
 
 COVARIANCE_TYPES = ("diag", "full")
 
+_aten = torch.ops.aten
+
+# The activations the fused backward knows: the module's forward function and
+# its derivative, by the activation module's exact type. Each entry is called
+# with the activation's own setting (ELU's alpha, GELU's approximation).
+_ACT_KINDS = {
+    nn.Tanh: lambda m: ("tanh", None),
+    nn.ReLU: lambda m: ("relu", None),
+    nn.Sigmoid: lambda m: ("logistic", None),
+    nn.ELU: lambda m: ("elu", m.alpha),
+    nn.GELU: lambda m: ("gelu", m.approximate),
+    nn.SiLU: lambda m: ("silu", None),
+}
+_ACT_FORWARD = {
+    "tanh": lambda x, arg: torch.tanh(x),
+    "relu": lambda x, arg: torch.relu(x),
+    "logistic": lambda x, arg: torch.sigmoid(x),
+    "elu": lambda x, arg: F.elu(x, arg),
+    "gelu": lambda x, arg: F.gelu(x, approximate=arg),
+    "silu": lambda x, arg: F.silu(x),
+}
+# (grad of the output, pre-activation, output, setting) -> grad of the input
+_ACT_BACKWARD = {
+    "tanh": lambda g, pre, out, arg: _aten.tanh_backward.default(g, out),
+    "relu": lambda g, pre, out, arg: _aten.threshold_backward.default(g, out, 0),
+    "logistic": lambda g, pre, out, arg: _aten.sigmoid_backward.default(g, out),
+    "elu": lambda g, pre, out, arg: _aten.elu_backward.default(
+        g, arg, 1, 1, False, pre
+    ),
+    "gelu": lambda g, pre, out, arg: _aten.gelu_backward.default(
+        g, pre, approximate=arg
+    ),
+    "silu": lambda g, pre, out, arg: _aten.silu_backward.default(g, pre),
+}
+
+
+def _activation_kind(module):
+    kind = _ACT_KINDS.get(type(module))
+    return None if kind is None else kind(module)
+
+
+def _has_hooks(module) -> bool:
+    return bool(
+        module._forward_hooks
+        or module._forward_pre_hooks
+        or module._backward_hooks
+        or module._backward_pre_hooks
+    )
+
+
+_module_globals = vars(nn.modules.module)
+_GLOBAL_HOOKS = [
+    _module_globals.get(name, {})
+    for name in (
+        "_global_forward_hooks",
+        "_global_forward_pre_hooks",
+        "_global_backward_hooks",
+        "_global_backward_pre_hooks",
+    )
+]
+
+
+def _global_module_hooks() -> bool:
+    return any(_GLOBAL_HOOKS)
+
 
 class MixtureOutput(NamedTuple):
     """Parameters of a batch of Gaussian mixtures, as returned by the module.
@@ -55,6 +121,42 @@ class MixtureOutput(NamedTuple):
     log_weights: torch.Tensor
     means: torch.Tensor
     scales: torch.Tensor
+
+
+class _NetworkOutput(MixtureOutput):
+    """A :class:`MixtureOutput` that remembers the forward pass that made it.
+
+    ``MixtureNLLLoss`` finds the hidden activations and the head's output in
+    ``_tape`` and differentiates the whole network in one fused step; to
+    everything else it is the plain named tuple of three tensors.
+    """
+
+    def __repr__(self):
+        return repr(MixtureOutput(*self))
+
+
+class _Tape:
+    """The values of one forward pass that the fused backward needs."""
+
+    __slots__ = ("x", "plan", "saved", "head_weight", "head_bias", "raw", "outputs")
+
+    def __init__(self, x, plan, saved, head, raw):
+        self.x = x
+        self.plan = plan  # [(weight, bias, activation)] per hidden layer
+        # [(pre-activation, activation)] per hidden layer; None when the
+        # forward pass ran without autograd
+        self.saved = saved
+        self.head_weight = head.weight
+        self.head_bias = head.bias
+        self.raw = raw  # head outputs of the scales, before softplus
+        self.outputs = None
+
+    def params(self):
+        for weight, bias, _ in self.plan:
+            yield weight
+            yield bias
+        yield self.head_weight
+        yield self.head_bias
 
 
 class MixtureDensityNetwork(nn.Module):
@@ -158,18 +260,65 @@ class MixtureDensityNetwork(nn.Module):
 
     def forward(self, X: torch.Tensor) -> MixtureOutput:
         k, d = self.n_components, self.n_outputs
-        out = self.head(self.hidden(X))
+        plan = self._direct_plan(X)
+        if plan is None:
+            out = self.head(self.hidden(X))
+        else:
+            # The layers' own functions, called directly: the same values as
+            # calling the submodules, without their per-call hook machinery,
+            # and with the activations kept for the fused backward.
+            # Without autograd the activations are not kept (no backward).
+            cur, saved = X, [] if torch.is_grad_enabled() else None
+            for weight, bias, act in plan:
+                pre = F.linear(cur, weight, bias)
+                cur = _ACT_FORWARD[act[0]](pre, act[1])
+                if saved is not None:
+                    saved.append((pre, cur))
+            out = F.linear(cur, self.head.weight, self.head.bias)
         logits, means, raw = out.split(self._split, dim=-1)
         log_weights = F.log_softmax(logits, dim=-1)  # [B, K]
         means = means.reshape(-1, k, d)  # [B, K, d]
         if self.covariance_type == "diag":
             scales = F.softplus(raw).reshape(-1, k, d) + self.min_scale  # [B, K, d]
-            return MixtureOutput(log_weights, means, scales)
+            if plan is None:
+                return MixtureOutput(log_weights, means, scales)
+            result = _NetworkOutput(log_weights, means, scales)
+            tape = _Tape(X, plan, saved, self.head, raw)
+            tape.outputs = (log_weights, means, scales)
+            result._tape = tape
+            return result
         raw = raw.reshape(-1, k, raw.shape[-1] // k)  # [B, K, d(d+1)/2]
         entries = torch.where(self._is_diag, F.softplus(raw) + self.min_scale, raw)
         tril = raw.new_zeros(raw.shape[0], k, d, d)  # [B, K, d, d]
         tril[..., self._tril_rows, self._tril_cols] = entries
         return MixtureOutput(log_weights, means, tril)
+
+    def _direct_plan(self, X):
+        """``[(weight, bias, activation)]`` of the hidden layers, or None.
+
+        None where the layers must be called as modules: full covariances,
+        inputs that are not one batch of rows, hooks on any submodule or
+        global module hooks, or hidden layers that are no longer the
+        alternating ``Linear`` and known activations this class builds.
+        """
+        if self.covariance_type != "diag" or X.ndim != 2 or _global_module_hooks():
+            return None
+        layers = list(self.hidden._modules.values())
+        if len(layers) % 2 or _has_hooks(self.head) or self.head.bias is None:
+            return None
+        plan = []
+        for linear, act in zip(layers[::2], layers[1::2]):
+            kind = _activation_kind(act)
+            if (
+                type(linear) is not nn.Linear
+                or linear.bias is None
+                or kind is None
+                or _has_hooks(linear)
+                or _has_hooks(act)
+            ):
+                return None
+            plan.append((linear.weight, linear.bias, kind))
+        return plan
 
 
 def mixture_log_prob(output: MixtureOutput, y: torch.Tensor) -> torch.Tensor:
@@ -206,6 +355,114 @@ def mixture_log_prob(output: MixtureOutput, y: torch.Tensor) -> torch.Tensor:
     return torch.logsumexp(comp + log_weights, dim=-1) - 0.5 * d * LOG_2PI
 
 
+def _fused_inputs(output, target, sample_weight):
+    """The tape of ``output`` if the fused loss applies to it, else None."""
+    tape = getattr(output, "_tape", None)
+    if tape is None:
+        return None
+    lw, means, scales = tape.outputs
+    if not (
+        output.log_weights is lw and output.means is means and output.scales is scales
+    ):
+        return None  # the fields were replaced: differentiate what is there
+    n, k, d = means.shape
+    if (
+        target.dtype != means.dtype
+        or target.requires_grad
+        or target.shape != ((n,) if d == 1 and target.ndim == 1 else (n, d))
+    ):
+        return None
+    if sample_weight is not None and (
+        sample_weight.shape != (n,)
+        or sample_weight.dtype != means.dtype
+        or sample_weight.requires_grad
+    ):
+        return None
+    return tape
+
+
+class _FusedMixtureNLL(torch.autograd.Function):
+    """Mean NLL of a diagonal mixture, differentiated in closed form.
+
+    The forward pass takes the module's outputs from the tape and computes
+    the loss in log space; the backward pass writes out the gradient of the
+    whole network in one node: with the responsibilities
+    ``gamma = softmax(log pi + log N(t | mu, sigma))`` (Bishop 1994, eqs.
+    33-39; Bishop 2006, eqs. 5.155-5.157) and the row weights ``c`` (``1/B``
+    or ``w / sum(w)``), the gradient of the loss is
+
+    - ``c (pi - gamma)`` for the mixing logits,
+    - ``c gamma (mu - t) / sigma^2`` for the means,
+    - ``c gamma (1 - z^2) / sigma * sigmoid(raw)`` for the raw scales
+      (``z = (t - mu) / sigma``, ``sigma = softplus(raw) + min_scale``),
+
+    then back through the head and hidden layers with their matrix products
+    and the activations' derivatives, as autograd would, without one graph
+    node per operation.
+    """
+
+    @staticmethod
+    def forward(ctx, target, sample_weight, tape, x, *params):
+        log_weights, means, scales = tape.outputs
+        n, k, d = means.shape
+        inv = scales.reciprocal()
+        zn = (means - target.reshape(n, 1, d)).mul_(inv)  # (mu - t) / sigma
+        zz = zn * zn
+        q = torch.add(scales.log(), zz, alpha=0.5)  # log sigma + z^2 / 2
+        q = q.view(n, k) if d == 1 else q.sum(-1)
+        a = log_weights - q  # [B, K], log pi + log N without the constant
+        log_gamma = torch.log_softmax(a, -1)
+        # logsumexp(a) = a_j - log_gamma_j for every j; the largest term
+        # gives it without cancellation, also for targets far from every mean.
+        log_prob = a.amax(-1) - log_gamma.amax(-1)
+        if sample_weight is None:
+            c = None
+            loss = 0.5 * d * LOG_2PI - log_prob.mean()
+        else:
+            c = sample_weight / sample_weight.sum()
+            loss = 0.5 * d * LOG_2PI - torch.dot(log_prob, c)
+        ctx.tape = tape
+        ctx.values = (log_gamma, zn, zz, inv, c)
+        return loss
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad):
+        tape = ctx.tape
+        log_gamma, zn, zz, inv, c = ctx.values
+        log_weights = tape.outputs[0]
+        n, k, d = zn.shape
+        s = grad / n if c is None else (grad * c).unsqueeze(-1)
+        sg = log_gamma.exp().mul_(s)  # c gamma
+        g_logits = torch.sub(log_weights.exp().mul_(s), sg)  # c (pi - gamma)
+        p = inv * sg.unsqueeze(-1)  # c gamma / sigma
+        g_means = p * zn
+        p.mul_(torch.sigmoid(tape.raw).view(n, k, d))
+        g_raw = torch.addcmul(p, p, zz, value=-1)
+        g = torch.cat([g_logits, g_means.view(n, -1), g_raw.view(n, -1)], 1)
+
+        needs = ctx.needs_input_grad[3:]  # x, then weight and bias per layer
+        plan, saved = tape.plan, tape.saved
+        layer_inputs = [tape.x] + [out for _, out in saved]
+        weights = [weight for weight, _, _ in plan] + [tape.head_weight]
+        grads = [None] * (2 * len(weights))
+        grad_x = None
+        for i in range(len(weights) - 1, -1, -1):
+            # g: the gradient of layer i's pre-activation output
+            if needs[1 + 2 * i]:
+                grads[2 * i] = g.t().mm(layer_inputs[i])
+            if needs[2 + 2 * i]:
+                grads[2 * i + 1] = g.sum(0)
+            if i == 0:
+                if needs[0]:
+                    grad_x = g.mm(weights[0])
+                break
+            pre, out = saved[i - 1]
+            kind, arg = plan[i - 1][2]
+            g = _ACT_BACKWARD[kind](g.mm(weights[i]), pre, out, arg)
+        return (None, None, None, grad_x, *grads)
+
+
 class MixtureNLLLoss(nn.Module):
     """Mean negative log-likelihood of targets under predicted mixtures.
 
@@ -215,6 +472,16 @@ class MixtureNLLLoss(nn.Module):
     With ``sample_weight``, the loss is the weighted mean
     ``sum(w_i * nll_i) / sum(w_i)``, so that a weight of 2 is the same as a
     duplicated row.
+
+    On the diagonal mixtures that :class:`MixtureDensityNetwork` returns,
+    the loss is differentiated in closed form, through the whole network in
+    one step, which makes a small network's training step about a third
+    cheaper than differentiating it operation by operation; the values are
+    those of :func:`mixture_log_prob` up to rounding. Any other
+    ``MixtureOutput`` (full covariances, tensors built elsewhere) goes
+    through :func:`mixture_log_prob` and autograd. The closed-form gradient
+    cannot itself be differentiated again (``create_graph=True``); use
+    ``-mixture_log_prob(output, y).mean()`` for that.
     """
 
     def forward(
@@ -223,6 +490,17 @@ class MixtureNLLLoss(nn.Module):
         target: torch.Tensor,
         sample_weight: torch.Tensor | None = None,
     ) -> torch.Tensor:
+        tape = _fused_inputs(output, target, sample_weight)
+        if tape is not None:
+            if tape.saved is None:
+                # The outputs were made without autograd: so is the loss.
+                with torch.no_grad():
+                    return _FusedMixtureNLL.apply(
+                        target, sample_weight, tape, tape.x, *tape.params()
+                    )
+            return _FusedMixtureNLL.apply(
+                target, sample_weight, tape, tape.x, *tape.params()
+            )
         log_prob = mixture_log_prob(output, target)
         if sample_weight is None:
             return -log_prob.mean()
