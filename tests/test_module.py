@@ -176,11 +176,12 @@ def test_closed_form_gradient_passes_gradcheck(activation, hidden, d, weighted):
 
 @pytest.mark.parametrize("d", [1, 3])
 @pytest.mark.parametrize("weighted", [False, True])
-def test_closed_form_loss_and_gradient_equal_autograd_in_float32(d, weighted):
+@pytest.mark.parametrize("n", [32, 300])
+def test_closed_form_loss_and_gradient_equal_autograd_in_float32(d, weighted, n):
     module = MixtureDensityNetwork(2, n_outputs=d, n_components=4)
-    x = torch.randn(32, 2)
-    y = torch.randn(32, d) if d > 1 else torch.randn(32)
-    w = torch.rand(32) if weighted else None
+    x = torch.randn(n, 2)
+    y = torch.randn(n, d) if d > 1 else torch.randn(n)
+    w = torch.rand(n) if weighted else None
     out = module(x)
     loss = MixtureNLLLoss()(out, y, w)
     grads = torch.autograd.grad(loss, list(module.parameters()))
@@ -238,3 +239,13 @@ def test_input_gradient_and_second_loss_term_add_up():
     expected = torch.autograd.grad(reference, [x, *module.parameters()])
     for got, want in zip(grads, expected):
         torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("shape", [(300, 5), (300, 20), (20, 5)])
+def test_row_log_softmax_equals_log_softmax(shape):
+    from skmdn._module import _log_softmax_rows
+
+    a = 10 * torch.randn(shape[0], 2 * shape[1])[:, : shape[1]]
+    result = _log_softmax_rows(a)
+    assert result.is_contiguous()
+    torch.testing.assert_close(result, torch.log_softmax(a, -1))
