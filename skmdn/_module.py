@@ -281,6 +281,10 @@ class MixtureDensityNetwork(nn.Module):
         log_weights = _log_softmax_rows(logits)  # [B, K]
         means = flat_means.view(-1, k, d)  # [B, K, d]
         if self.covariance_type == "diag":
+            # A contiguous copy first: elementwise kernels on the strided
+            # slice of few columns are several times slower on many rows
+            # (softplus of 1000 x 5: 47 against 13 microseconds with the copy).
+            raw = raw.contiguous()
             flat_scales = F.softplus(raw) + self.min_scale  # [B, K * d]
             scales = flat_scales.view(-1, k, d)  # [B, K, d]
             if plan is None:
