@@ -416,6 +416,13 @@ def _fused_inputs(output, target, sample_weight):
     return tape
 
 
+def _versions(tape):
+    """Version counters of the parameters and outputs the backward reads."""
+    return [t._version for t in _plan_params(tape.plan)] + [
+        t._version for t in tape.outputs[:3]
+    ]
+
+
 class _FusedMixtureNLL(torch.autograd.Function):
     """Mean NLL of a diagonal mixture, differentiated in closed form.
 
@@ -464,12 +471,20 @@ class _FusedMixtureNLL(torch.autograd.Function):
             loss = 0.5 * d * LOG_2PI - torch.dot(log_prob, c)
         ctx.tape = tape
         ctx.values = (log_gamma, zn, zz, inv, c)
+        ctx.versions = _versions(tape)
         return loss
 
     @staticmethod
     @once_differentiable
     def backward(ctx, grad):
         tape = ctx.tape
+        if _versions(tape) != ctx.versions:
+            # What autograd's saved tensors would report.
+            raise RuntimeError(
+                "A parameter of the network or one of its outputs has been "
+                "modified by an inplace operation between the forward pass "
+                "and the backward pass of MixtureNLLLoss."
+            )
         log_gamma, zn, zz, inv, c = ctx.values
         n, k = log_gamma.shape
         s = grad / n if c is None else (grad * c).unsqueeze(-1)

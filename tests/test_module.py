@@ -249,3 +249,20 @@ def test_row_log_softmax_equals_log_softmax(shape):
     result = _log_softmax_rows(a)
     assert result.is_contiguous()
     torch.testing.assert_close(result, torch.log_softmax(a, -1))
+
+
+def test_inplace_change_between_loss_and_backward_is_reported():
+    module = MixtureDensityNetwork(2, n_components=3, hidden_layer_sizes=(5,))
+    loss = MixtureNLLLoss()(module(torch.randn(8, 2)), torch.randn(8))
+    with torch.no_grad():
+        module.head.weight.mul_(2.0)
+    with pytest.raises(RuntimeError, match="inplace"):
+        loss.backward()
+
+
+def test_closed_form_gradient_is_not_differentiable_twice():
+    module = MixtureDensityNetwork(2, n_components=3, hidden_layer_sizes=(5,))
+    loss = MixtureNLLLoss()(module(torch.randn(8, 2)), torch.randn(8))
+    (grad,) = torch.autograd.grad(loss, [module.head.bias], create_graph=True)
+    with pytest.raises(RuntimeError):
+        grad.sum().backward()
