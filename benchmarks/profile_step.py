@@ -99,8 +99,7 @@ def main(argv=None):
     print(f"{'phase':<10}" + "".join(f"{n:>16}" for n in names) + f"{'ratio':>8}")
     for phase in (*PHASES, "total"):
         values = [
-            sum(best[n].values()) if phase == "total" else best[n][phase]
-            for n in names
+            sum(best[n].values()) if phase == "total" else best[n][phase] for n in names
         ]
         ratio = values[0] / values[1]
         print(
@@ -116,7 +115,9 @@ def main(argv=None):
             with profile(activities=[ProfilerActivity.CPU]) as prof:
                 phase_times(*setup, X, y, 200)
             print(f"\n{name}: operators over 200 steps")
-            print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=25))
+            print(
+                prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=25)
+            )
 
 
 if __name__ == "__main__":
