@@ -127,3 +127,142 @@ def test_plain_skorch_net_trains_the_module():
     net.fit(X, y)
     losses = net.history[:, "train_loss"]
     assert losses[-1] < losses[0] - 0.5
+
+
+def _autograd_nll(output, y, sample_weight=None):
+    """The loss written out, for autograd to differentiate op by op."""
+    log_prob = mixture_log_prob(MixtureOutput(*output), y)
+    if sample_weight is None:
+        return -log_prob.mean()
+    return -(log_prob * sample_weight).sum() / sample_weight.sum()
+
+
+def _double_module(activation, hidden, d, seed=0):
+    torch.manual_seed(seed)
+    module = MixtureDensityNetwork(
+        4,
+        n_outputs=d,
+        n_components=3,
+        hidden_layer_sizes=hidden,
+        activation=activation,
+    )
+    return module.double()
+
+
+@pytest.mark.parametrize(
+    "activation", ["tanh", "relu", "logistic", "elu", "gelu", "silu"]
+)
+@pytest.mark.parametrize("hidden", [(), (6,), (6, 5)])
+@pytest.mark.parametrize("d", [1, 2])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_closed_form_gradient_passes_gradcheck(activation, hidden, d, weighted):
+    module = _double_module(activation, hidden, d)
+    g = torch.Generator().manual_seed(1)
+    x = torch.randn(9, 4, generator=g, dtype=torch.float64, requires_grad=True)
+    y = 2 * torch.randn(9, d, generator=g, dtype=torch.float64)
+    if d == 1:
+        y = y[:, 0]
+    w = torch.rand(9, generator=g, dtype=torch.float64) if weighted else None
+    names = [name for name, _ in module.named_parameters()]
+    params = [p.detach().clone().requires_grad_() for p in module.parameters()]
+
+    def loss(x, *params):
+        out = torch.func.functional_call(module, dict(zip(names, params)), (x,))
+        assert hasattr(out, "_tape")  # the fused path is the one checked
+        return MixtureNLLLoss()(out, y, w)
+
+    assert torch.autograd.gradcheck(loss, (x, *params))
+
+
+@pytest.mark.parametrize("d", [1, 3])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("n", [32, 300])
+def test_closed_form_loss_and_gradient_equal_autograd_in_float32(d, weighted, n):
+    module = MixtureDensityNetwork(2, n_outputs=d, n_components=4)
+    x = torch.randn(n, 2)
+    y = torch.randn(n, d) if d > 1 else torch.randn(n)
+    w = torch.rand(n) if weighted else None
+    out = module(x)
+    loss = MixtureNLLLoss()(out, y, w)
+    grads = torch.autograd.grad(loss, list(module.parameters()))
+    expected = _autograd_nll(out, y, w)
+    expected_grads = torch.autograd.grad(expected, list(module.parameters()))
+    torch.testing.assert_close(loss, expected)
+    for got, want in zip(grads, expected_grads):
+        torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-6)
+
+
+def test_replaced_fields_and_full_covariance_use_autograd():
+    module = MixtureDensityNetwork(2, n_components=3, hidden_layer_sizes=(5,))
+    x, y = torch.randn(8, 2), torch.randn(8)
+    out = module(x)
+    shifted = out._replace(means=out.means + 1.0)
+    assert not hasattr(shifted, "_tape")
+    torch.testing.assert_close(MixtureNLLLoss()(shifted, y), _autograd_nll(shifted, y))
+    full = MixtureDensityNetwork(2, n_outputs=2, covariance_type="full")
+    out = full(x)
+    assert type(out) is MixtureOutput
+    MixtureNLLLoss()(out, torch.randn(8, 2)).backward()
+    assert all(torch.isfinite(p.grad).all() for p in full.parameters())
+
+
+def test_submodule_hooks_are_honoured():
+    module = MixtureDensityNetwork(2, n_components=3, hidden_layer_sizes=(5,))
+    calls = []
+    handle = module.hidden[0].register_forward_hook(lambda *args: calls.append(1))
+    out = module(torch.randn(4, 2))
+    assert calls and type(out) is MixtureOutput
+    handle.remove()
+    assert hasattr(module(torch.randn(4, 2)), "_tape")
+
+
+def test_output_of_a_forward_without_autograd_gives_a_loss_without_graph():
+    module = MixtureDensityNetwork(2, n_components=3, hidden_layer_sizes=(5,))
+    x, y = torch.randn(8, 2), torch.randn(8)
+    with torch.no_grad():
+        out = module(x)
+    loss = MixtureNLLLoss()(out, y)
+    assert not loss.requires_grad
+    torch.testing.assert_close(loss, _autograd_nll(out, y))
+    assert isinstance(out, MixtureOutput) and repr(out).startswith("MixtureOutput(")
+
+
+def test_input_gradient_and_second_loss_term_add_up():
+    module = MixtureDensityNetwork(2, n_components=3, hidden_layer_sizes=(5,))
+    x = torch.randn(8, 2, requires_grad=True)
+    y = torch.randn(8)
+    out = module(x)
+    total = MixtureNLLLoss()(out, y) + out.means.square().mean()
+    grads = torch.autograd.grad(total, [x, *module.parameters()])
+    out = module(x)
+    reference = _autograd_nll(out, y) + out.means.square().mean()
+    expected = torch.autograd.grad(reference, [x, *module.parameters()])
+    for got, want in zip(grads, expected):
+        torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("shape", [(300, 5), (300, 20), (20, 5)])
+def test_row_log_softmax_equals_log_softmax(shape):
+    from skmdn._module import _log_softmax_rows
+
+    a = 10 * torch.randn(shape[0], 2 * shape[1])[:, : shape[1]]
+    result = _log_softmax_rows(a)
+    assert result.is_contiguous()
+    torch.testing.assert_close(result, torch.log_softmax(a, -1))
+
+
+def test_inplace_change_between_loss_and_backward_is_reported():
+    module = MixtureDensityNetwork(2, n_components=3, hidden_layer_sizes=(5,))
+    loss = MixtureNLLLoss()(module(torch.randn(8, 2)), torch.randn(8))
+    with torch.no_grad():
+        module.head.weight.mul_(2.0)
+    with pytest.raises(RuntimeError, match="inplace"):
+        loss.backward()
+
+
+def test_closed_form_gradient_is_not_differentiable_twice():
+    module = MixtureDensityNetwork(2, n_components=3, hidden_layer_sizes=(5,))
+    loss = MixtureNLLLoss()(module(torch.randn(8, 2)), torch.randn(8))
+    (grad,) = torch.autograd.grad(loss, [module.head.bias], create_graph=True)
+    with pytest.raises(RuntimeError):
+        grad.sum().backward()
