@@ -118,8 +118,9 @@ class MDNRegressor(BaseMixtureRegressor):
         If set, clip the norm of the gradients to this value at each step.
     average_steps : int or None, default=300
         Horizon, in optimizer steps, of a running average of the weights
-        (Polyak averaging): the mean of the first ``average_steps`` steps,
-        then an exponential moving average over about that many steps.
+        (Polyak averaging): an exponential moving average over the last
+        tenth of the steps so far, and over ``average_steps`` steps once
+        that is fewer.
         Validation, early stopping and the fitted model use the averaged
         weights, which are less noisy than the last mini-batch step and
         generalize better (on the inverted sinusoid, 1000 rows: test NLL

@@ -32,7 +32,12 @@ from skorch.callbacks import Callback
 from skorch.history import History
 
 from ._module import MixtureNLLLoss, mixture_log_prob
-from ._stacked import StackedMixtureNetwork, StackedNLLLoss
+from ._stacked import (
+    MemberNLLLoss,
+    SingleMixtureNetwork,
+    StackedMixtureNetwork,
+    StackedNLLLoss,
+)
 
 __all__ = [
     "OPTIMIZERS",
@@ -166,9 +171,9 @@ class StackedBatchIterator(TensorBatchIterator):
     Yields inputs of shape ``(n_members, batch, n_features)`` and targets of
     shape ``(n_members, batch, n_outputs)`` (weights ``(n_members,
     batch)``): row ``b`` of member ``m`` comes from that member's own
-    permutation of its rows. A full batch shared by every member (no
-    ``index``, no noise) is yielded once as ``(n, n_features)``, with no
-    copy.
+    permutation of its rows. For one member the member axis is left out. A
+    full batch shared by every member (no ``index``, no noise) is yielded
+    once as ``(n, n_features)``, with no copy.
 
     Parameters
     ----------
@@ -209,8 +214,11 @@ class StackedBatchIterator(TensorBatchIterator):
         if self.index is not None:
             order = self.index.gather(1, order.to(self.index.device))
         order = order.to(ds.X.device)
+        if m == 1:
+            # One network trains on plain (batch, n_features) batches.
+            order = order[0]
         for start in range(0, n, bs):
-            rows = order[:, start : start + bs]
+            rows = order[..., start : start + bs]
             yield ds.X[rows], ds.target(rows)
 
 
@@ -277,6 +285,10 @@ class FastHistory(History):
         return super().__getitem__(i)
 
 
+# The running average of the weights covers about the last 1 / AVERAGE_TAIL
+# of the steps so far (at most average_steps of them).
+AVERAGE_TAIL = 10.0
+
 # Targets are standardized, so N(0, 1) scores about 1.42 nats per row; an
 # epoch mean beyond this bound means the weights have blown up, even if they
 # are still finite.
@@ -298,7 +310,7 @@ class EpochLoss(Callback):
 
     def on_epoch_end(self, net, **kwargs):
         row = net.history[-1]
-        stacked = hasattr(net.module_, "n_members")
+        stacked = "mdn_training" in dict(net.callbacks_)
         for prefix in ("train", "valid"):
             key, size_key = prefix + "_loss", prefix + "_batch_size"
             total = count = 0.0
@@ -359,9 +371,9 @@ class MemberTraining(Callback):
         Added to the standardized NLL to report it in the units of ``y``.
     average_steps : int or None, default=None
         Horizon, in optimizer steps, of a running average of each member's
-        weights (Polyak averaging): the average of the first
-        ``average_steps`` steps, then an exponential moving average with
-        that horizon. Validation, early stopping and the kept weights use
+        weights (Polyak averaging): an exponential moving average over the
+        last tenth of the steps so far, or over ``average_steps`` steps
+        once that is fewer. Validation, early stopping and the kept weights use
         the averaged weights. ``None`` keeps the raw iterates.
     threshold : float, default=1e-4
         Smallest decrease of the NLL that counts as an improvement.
@@ -428,6 +440,13 @@ class MemberTraining(Callback):
         if not (training and self.gradient_clip):
             return
         grads = [p.grad for _, p in named_parameters if p.grad is not None]
+        if net.module_.n_members == 1:
+            # One network: the norm of all its gradients, as
+            # torch.nn.utils.clip_grad_norm_ computes it.
+            torch.nn.utils.clip_grad_norm_(
+                list(net.module_.parameters()), self.gradient_clip
+            )
+            return
         sq = sum(g.square().flatten(1).sum(1) for g in grads)
         coef = (self.gradient_clip / (sq.sqrt() + 1e-6)).clamp(max=1.0)
         for g in grads:
@@ -449,11 +468,18 @@ class MemberTraining(Callback):
             if self._weights is not None:
                 torch._foreach_lerp_(params, self._old, self._weights)
             if self._average is not None:
-                # The mean of the steps so far until there are
-                # average_steps of them, then an exponential moving average.
                 self._n_steps += 1
-                w = max(1.0 / self._n_steps, 1.0 / self.average_steps)
-                torch._foreach_lerp_(self._average, params, w)
+                torch._foreach_lerp_(self._average, params, self._average_weight())
+
+    def _average_weight(self):
+        """Weight of the newest step in the running average of the weights.
+
+        An exponential moving average over about the last tenth of the
+        steps so far, and over ``average_steps`` steps once that is fewer:
+        early in training the average stays close to the current weights
+        instead of carrying the poor weights of the first steps.
+        """
+        return min(1.0, max(AVERAGE_TAIL / self._n_steps, 1.0 / self.average_steps))
 
     def _swap_average(self, net):
         """Exchange the network's weights with their running average."""
@@ -502,11 +528,14 @@ class MemberTraining(Callback):
                     rows = self.valid_index[:, start : start + CHUNK_ROWS]
                 X, target = ds.X[rows], ds.target(rows)
                 y, w = target if isinstance(target, tuple) else (target, None)
-                log_prob = mixture_log_prob(module(X), y)  # [M, B]
+                log_prob = mixture_log_prob(module(X), y)
+                log_prob = log_prob.reshape(module.n_members, -1)  # [M, B]
                 if w is None:
                     total = total - log_prob.sum(-1)
                 else:
-                    total = total - (log_prob * w).sum(-1)
+                    total = total - (log_prob * w.reshape(-1, log_prob.shape[1])).sum(
+                        -1
+                    )
         module.train()
         if ds.sample_weight is None:
             return (total / n).double().cpu().numpy()
@@ -697,7 +726,7 @@ def build_net(
         optimizer_kwargs["fused"] = True
     batch_size = params["batch_size"]
     return MDNNet(
-        module=StackedMixtureNetwork,
+        module=SingleMixtureNetwork if len(seeds) == 1 else StackedMixtureNetwork,
         module__n_members=len(seeds),
         module__seeds=[int(s) for s in seeds],
         module__n_features=n_features,
@@ -707,7 +736,7 @@ def build_net(
         module__activation=params["activation"],
         module__min_scale=params["min_scale"],
         module__covariance_type=params["covariance_type"],
-        criterion=StackedNLLLoss,
+        criterion=MemberNLLLoss if len(seeds) == 1 else StackedNLLLoss,
         optimizer=OPTIMIZERS[params["optimizer"]],
         lr=params["lr"],
         **{f"optimizer__{k}": v for k, v in optimizer_kwargs.items()},

@@ -23,11 +23,17 @@ from torch import nn
 from ._module import (
     ACTIVATIONS,
     MixtureDensityNetwork,
+    MixtureNLLLoss,
     MixtureOutput,
     mixture_log_prob,
 )
 
-__all__ = ["StackedMixtureNetwork", "StackedNLLLoss"]
+__all__ = [
+    "MemberNLLLoss",
+    "SingleMixtureNetwork",
+    "StackedMixtureNetwork",
+    "StackedNLLLoss",
+]
 
 
 class StackedMixtureNetwork(nn.Module):
@@ -116,6 +122,45 @@ class StackedMixtureNetwork(nn.Module):
                 p[m].copy_(saved)
 
 
+class SingleMixtureNetwork(nn.Module):
+    """One :class:`MixtureDensityNetwork` with the interface of a stack.
+
+    A single network trains fastest as itself: its forward pass and the
+    closed-form gradient of :class:`MixtureNLLLoss` work on 2-D batches.
+    This wrapper gives it the member methods of
+    :class:`StackedMixtureNetwork` (with ``n_members = 1``) so that one
+    trainer serves both.
+    """
+
+    n_members = 1
+
+    def __init__(self, n_members: int = 1, seeds=None, **module_params):
+        super().__init__()
+        if n_members != 1:
+            raise ValueError("SingleMixtureNetwork holds one network.")
+        with torch.random.fork_rng(devices=[]):
+            if seeds is not None:
+                torch.manual_seed(int(seeds[0]))
+            self.network = MixtureDensityNetwork(**module_params)
+
+    def forward(self, X: torch.Tensor) -> MixtureOutput:
+        return self.network(X)
+
+    def member(self, m: int) -> MixtureDensityNetwork:
+        return self.network
+
+    def load_member(self, module: MixtureDensityNetwork) -> None:
+        self.network.load_state_dict(module.state_dict())
+
+    def member_state(self, m: int) -> list[torch.Tensor]:
+        return [p.detach().clone() for p in self.parameters()]
+
+    def restore_member(self, m: int, state: list[torch.Tensor]) -> None:
+        with torch.no_grad():
+            for p, saved in zip(self.parameters(), state):
+                p.copy_(saved)
+
+
 def _linears(net: MixtureDensityNetwork) -> list[nn.Linear]:
     return [*(layer for layer in net.hidden if isinstance(layer, nn.Linear)), net.head]
 
@@ -137,3 +182,12 @@ class StackedNLLLoss(nn.Module):
         # Each member's loss, for the per-member bookkeeping of the trainer.
         self.member_losses_ = losses.detach()
         return losses.sum()
+
+
+class MemberNLLLoss(MixtureNLLLoss):
+    """:class:`MixtureNLLLoss` that also records its value as a member's loss."""
+
+    def forward(self, output, target, sample_weight=None):
+        loss = super().forward(output, target, sample_weight)
+        self.member_losses_ = loss.detach().reshape(1)
+        return loss

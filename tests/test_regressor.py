@@ -437,7 +437,7 @@ def test_verbose_reports_the_best_epoch_in_the_units_of_y(sinusoid, capsys):
     assert mdn.best_validation_nll_ > np.log(1000.0)
 
 
-def test_weight_averaging_keeps_the_mean_of_the_iterates(sinusoid):
+def test_weight_averaging_keeps_a_running_average_of_the_iterates(sinusoid):
     import torch
 
     class RecordWeights(Callback):
@@ -455,19 +455,22 @@ def test_weight_averaging_keeps_the_mean_of_the_iterates(sinusoid):
         batch_size=None,
         early_stopping=False,
         lr_schedule=None,
-        max_epochs=5,
+        max_epochs=60,
         random_state=0,
     )
     mdn = MDNRegressor(
-        average_steps=100, callbacks=[("rec", RecordWeights())], **params
+        average_steps=4, callbacks=[("rec", RecordWeights())], **params
     ).fit(X, y)
+    # One step per epoch: the average over the last tenth of the steps,
+    # at most average_steps of them.
     seen = dict(mdn.net_.callbacks_)["rec"].seen_
-    stacked = [torch.stack([epoch[i] for epoch in seen]).mean(0) for i in range(4)]
-    module = mdn.net_.module_
-    layers = [module.hidden[0], module.head]
-    expected = [stacked[0][0].T, stacked[1][0].T]  # the weight matrices
-    for layer, w in zip(layers, expected):
-        torch.testing.assert_close(layer.weight.detach(), w, rtol=1e-5, atol=1e-6)
+    average = [p.clone() for p in seen[0]]
+    for t, weights in enumerate(seen, start=1):
+        w = min(1.0, max(10.0 / t, 1.0 / 4))
+        average = [a + w * (p - a) for a, p in zip(average, weights)]
+    for kept, expected in zip(mdn.net_.module_.parameters(), average):
+        torch.testing.assert_close(kept.detach(), expected, rtol=1e-5, atol=1e-6)
+    assert not torch.equal(average[0], seen[-1][0])
     # A horizon of one step is the raw weights.
     raw = MDNRegressor(average_steps=None, **params).fit(X, y)
     one = MDNRegressor(average_steps=1, **params).fit(X, y)
