@@ -63,6 +63,9 @@ SEED_PARAMS = dict(
     lr=1e-3,
     early_stopping=False,
     lr_schedule=None,
+    # The loops take raw steps: weight averaging (on by default) is work
+    # they do not do.
+    average_steps=None,
 )
 
 
