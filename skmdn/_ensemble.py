@@ -35,6 +35,13 @@ class MDNEnsembleRegressor(BaseMixtureRegressor):
     The ensemble has the whole API of :class:`MDNRegressor`: densities,
     scores, samples and :meth:`predict_dist` with quantiles and intervals.
 
+    Members that are :class:`MDNRegressor` are trained together as one
+    stacked network (batched matrix products), each with its own
+    initialization, validation split, batch order, early stopping and
+    learning-rate schedule, so that five members cost far less than five
+    fits (``benchmarks/bench_restarts.py``). Other estimators with
+    ``predict_dist`` are fitted one by one, in parallel with ``n_jobs``.
+
     Parameters
     ----------
     estimator : MDNRegressor or None, default=None
@@ -42,7 +49,9 @@ class MDNEnsembleRegressor(BaseMixtureRegressor):
     n_estimators : int, default=5
         Number of members.
     n_jobs : int or None, default=None
-        Members trained in parallel with joblib (``-1`` for all cores).
+        For members that are not :class:`MDNRegressor`: fitted in parallel
+        with joblib (``-1`` for all cores). ``MDNRegressor`` members train
+        together in one process.
     random_state : int, RandomState instance or None, default=None
         Draws the ``random_state`` of each member.
 
