@@ -421,9 +421,12 @@ class MemberTraining(Callback):
         self.diverged_ = np.zeros(m, bool)
         self._best_state = [None] * m
         self._old = self._weights = None
+        # The parameter tensors, listed once: module.parameters() walks the
+        # module tree, a noticeable part of a small network's step.
+        self._params = list(net.module_.parameters())
         self._average = None
         if self.average_steps:
-            self._average = [p.detach().clone() for p in net.module_.parameters()]
+            self._average = [p.detach().clone() for p in self._params]
         self._n_steps = 0
         device = next(net.module_.parameters()).device
         self._loss_sum = torch.zeros(m, dtype=torch.float64, device=device)
@@ -434,7 +437,7 @@ class MemberTraining(Callback):
     # -------------------------------------------------------------- steps
     def on_batch_begin(self, net, training=False, **kwargs):
         if training and self._weights is not None:
-            torch._foreach_copy_(self._old, list(net.module_.parameters()))
+            torch._foreach_copy_(self._old, self._params)
 
     def on_grad_computed(self, net, named_parameters, training=False, **kwargs):
         if not (training and self.gradient_clip):
@@ -463,7 +466,7 @@ class MemberTraining(Callback):
         self._loss_count += rows
         if self._weights is None and self._average is None:
             return
-        params = list(net.module_.parameters())
+        params = self._params
         with torch.no_grad():
             if self._weights is not None:
                 torch._foreach_lerp_(params, self._old, self._weights)
@@ -485,7 +488,7 @@ class MemberTraining(Callback):
         """Exchange the network's weights with their running average."""
         if self._average is None:
             return
-        params = list(net.module_.parameters())
+        params = self._params
         with torch.no_grad():
             current = [p.detach().clone() for p in params]
             torch._foreach_copy_(params, self._average)
