@@ -244,7 +244,10 @@ class MDNNet(NeuralNet):
 
     @property
     def _default_callbacks(self):
-        callbacks = [("epoch_loss", EpochLoss())]
+        # MemberTraining records the epoch losses of the estimators' nets;
+        # EpochLoss does it for a net built by hand.
+        by_members = any(name == "mdn_training" for name, _ in self.callbacks or [])
+        callbacks = [] if by_members else [("epoch_loss", EpochLoss())]
         if self.print_log:
             from skorch.callbacks import EpochTimer, PrintLog
 
@@ -310,7 +313,6 @@ class EpochLoss(Callback):
 
     def on_epoch_end(self, net, **kwargs):
         row = net.history[-1]
-        stacked = "mdn_training" in dict(net.callbacks_)
         for prefix in ("train", "valid"):
             key, size_key = prefix + "_loss", prefix + "_batch_size"
             total = count = 0.0
@@ -321,9 +323,6 @@ class EpochLoss(Callback):
             if not count:
                 continue
             value = total / count
-            if stacked:
-                # MemberTraining checks and records each member's loss.
-                continue
             if not value < DIVERGED_NLL:
                 raise FloatingPointError(
                     f"Training diverged at epoch {row['epoch']}: {key} is {value}. "
@@ -421,6 +420,8 @@ class MemberTraining(Callback):
         self.diverged_ = np.zeros(m, bool)
         self._best_state = [None] * m
         self._old = self._weights = None
+        self._factor_state = (self.factor_.tobytes(), self.finished_.tobytes())
+        self._best_train = math.inf
         # The parameter tensors, listed once: module.parameters() walks the
         # module tree, a noticeable part of a small network's step.
         self._params = list(net.module_.parameters())
@@ -549,34 +550,47 @@ class MemberTraining(Callback):
     def on_epoch_end(self, net, **kwargs):
         row = net.history[-1]
         epoch = row["epoch"]
-        train = (self._loss_sum / max(self._loss_count, 1)).cpu().numpy()
+        train = (self._loss_sum / max(self._loss_count, 1)).tolist()
         self._loss_sum.zero_()
         self._loss_count = 0
-        diverged = ~(train < DIVERGED_NLL) & ~self.diverged_
-        if np.any(diverged):
-            self.diverged_ |= diverged
-            self.finished_ |= diverged
-            if self.diverged_.all():
-                raise FloatingPointError(
-                    f"Training diverged at epoch {epoch}: train_loss is "
-                    f"{train[diverged][0]}. Try a smaller lr, gradient_clip, a "
-                    "larger min_scale or check the data for extreme values."
-                )
-            for m in np.flatnonzero(diverged):
-                if self._best_state[m] is not None:
-                    net.module_.restore_member(m, self._best_state[m])
+        finite = all(value < DIVERGED_NLL for value in train)  # False for NaN
+        train = np.array(train)
+        if not finite:
+            self._check_divergence(net, epoch, train)
         live = ~self.diverged_
-        row["train_loss"] = float(train[live].mean())
+        # sum / len: ndarray.mean costs more than the rest of this method.
+        row["train_loss"] = float(train[live].sum()) / int(live.sum())
+        row["train_loss_best"] = row["train_loss"] < self._best_train
+        self._best_train = min(self._best_train, row["train_loss"])
         # Validation, snapshots and the kept weights are the averaged ones.
         self._swap_average(net)
         try:
             self._monitor(net, row, epoch, train, live)
         finally:
             self._swap_average(net)
-        self._apply_factors(net)
+        state = (self.factor_.tobytes(), self.finished_.tobytes())
+        if state != self._factor_state:
+            self._factor_state = state
+            self._apply_factors(net)
         self.stopped_epoch_ = epoch
         if self.finished_.all():
             raise StopTraining
+
+    def _check_divergence(self, net, epoch, train):
+        diverged = ~(train < DIVERGED_NLL) & ~self.diverged_
+        if not np.any(diverged):
+            return
+        self.diverged_ |= diverged
+        self.finished_ |= diverged
+        if self.diverged_.all():
+            raise FloatingPointError(
+                f"Training diverged at epoch {epoch}: train_loss is "
+                f"{train[diverged][0]}. Try a smaller lr, gradient_clip, a "
+                "larger min_scale or check the data for extreme values."
+            )
+        for m in np.flatnonzero(diverged):
+            if self._best_state[m] is not None:
+                net.module_.restore_member(m, self._best_state[m])
 
     def _monitor(self, net, row, epoch, train, live):
         if self.valid_ds is not None:
