@@ -21,7 +21,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from ._checks import check_n_samples, check_rng
+from ._checks import check_n_samples, check_rng, check_sample_weights
 from ._distributions import MixtureDistribution, MultivariateMixtureDistribution
 from ._skorch import CHUNK_ROWS
 
@@ -320,6 +320,8 @@ class BaseMixtureRegressor(RegressorMixin, BaseEstimator, metaclass=ABCMeta):
         score : float
         """
         log_likelihood = self.score_samples(X, y)
+        if sample_weight is not None:
+            sample_weight = check_sample_weights(sample_weight, len(log_likelihood))
         return float(np.average(log_likelihood, weights=sample_weight))
 
     def sample(self, X, n_samples=1, random_state=None):
@@ -409,6 +411,7 @@ class BaseMixtureRegressor(RegressorMixin, BaseEstimator, metaclass=ABCMeta):
         if method not in ("central", "hdr"):
             raise ValueError(f"method must be 'central' or 'hdr', got {method!r}.")
         if method == "hdr":
+            check_is_fitted(self)
             if self.n_outputs_ != 1:
                 raise ValueError(
                     "method='hdr' needs a single output; use "

@@ -141,3 +141,27 @@ def as_points(
         f"distribution with {n} rows and {d} outputs; got an array of shape "
         f"{arr.shape}."
     )
+
+
+def check_sample_weights(sample_weight, n_samples: int) -> NDArray:
+    """Finite, non-negative weights of ``n_samples`` rows, not all zero."""
+    try:
+        sw = np.asarray(sample_weight, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"sample_weight must be numeric: {exc}") from exc
+    if sw.ndim == 0:
+        sw = np.full(n_samples, float(sw))
+    if sw.ndim != 1 or sw.shape[0] != n_samples:
+        raise ValueError(
+            f"sample_weight must have shape ({n_samples},), one weight per "
+            f"sample; got shape {sw.shape}."
+        )
+    if not np.all(np.isfinite(sw)):
+        raise ValueError("sample_weight contains NaN or infinite values.")
+    if np.any(sw < 0):
+        raise ValueError(
+            f"sample_weight must be non-negative; got minimum {sw.min()!r}."
+        )
+    if not np.any(sw > 0):
+        raise ValueError("sample_weight must have at least one positive value.")
+    return sw

@@ -11,6 +11,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
 from ._base import BaseMixtureRegressor, mixture_from_network
+from ._checks import check_sample_weights
 from ._module import ACTIVATIONS, COVARIANCE_TYPES, MixtureNLLLoss
 from ._skorch import (
     CHUNK_ROWS,
@@ -347,9 +348,16 @@ class MDNRegressor(BaseMixtureRegressor):
         y = self._check_fit_target(y)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
-            if not np.any(sample_weight > 0):
-                raise ValueError("sample_weight must have at least one positive value.")
-        reuse = self.warm_start and self._is_compatible_fit(X, y)
+            sample_weight = check_sample_weights(sample_weight, len(X))
+        reuse = self.warm_start and hasattr(self, "net_")
+        if reuse and not self._is_compatible_fit(X, y):
+            module = self.net_.module_
+            raise ValueError(
+                f"warm_start=True continues the previous fit, which had "
+                f"{module.n_features} features and {module.n_outputs} outputs; "
+                f"got {X.shape[1]} features and {y.shape[1]} outputs. Set "
+                "warm_start=False to fit from scratch."
+            )
         if not reuse:
             self.x_mean_, self.x_scale_ = _weighted_moments(X, sample_weight)
             self.y_mean_, self.y_scale_ = _weighted_moments(y, sample_weight)
@@ -407,10 +415,33 @@ class MDNRegressor(BaseMixtureRegressor):
 
     def _is_compatible_fit(self, X, y):
         return (
-            hasattr(self, "net_")
-            and self.net_.module_.n_features == X.shape[1]
+            self.net_.module_.n_features == X.shape[1]
             and self.net_.module_.n_outputs == y.shape[1]
         )
+
+    def _check_device(self):
+        """The device as a ``torch.device``, or a ValueError saying why not."""
+        try:
+            device = torch.device(self.device)
+        except (RuntimeError, TypeError) as exc:
+            raise ValueError(
+                f"device={self.device!r} is not a PyTorch device: {exc}. Use "
+                '"cpu", "cuda" or "cuda:0", for example.'
+            ) from exc
+        if device.type == "cuda":
+            if not torch.cuda.is_available():
+                raise ValueError(
+                    f"device={self.device!r}, but PyTorch finds no CUDA device "
+                    "here; use device='cpu'."
+                )
+            if device.index is not None and device.index >= torch.cuda.device_count():
+                raise ValueError(
+                    f"device={self.device!r}, but there are "
+                    f"{torch.cuda.device_count()} CUDA device(s)."
+                )
+        elif device.type == "mps" and not torch.backends.mps.is_available():
+            raise ValueError(f"device={self.device!r} is not available here.")
+        return device
 
     # ------------------------------------------------------------- predict
 
@@ -431,6 +462,7 @@ def fit_together(members, X, y, sample_weight):
     """
     lead = members[0]
     hidden = lead._check_hidden_layer_sizes()
+    lead._check_device()
     with torch_threads(lead.num_threads):
         for member in members:
             Xv, yv, sw, reuse = member._prepare_fit(X, y, sample_weight)
@@ -489,6 +521,10 @@ def fit_together(members, X, y, sample_weight):
                     "previous fit; set warm_start=False to refit from scratch."
                 ) from exc
         net.partial_fit(train_ds, None)
+        if net.interrupted_:
+            # Ctrl-C: the partly trained networks are dropped and fit's
+            # rollback keeps an already fitted model as it was.
+            raise KeyboardInterrupt
         training = dict(net.callbacks_)["mdn_training"]
         stack_module = net.module_
         for g, member in enumerate(members):

@@ -255,6 +255,19 @@ class MDNNet(NeuralNet):
             callbacks.append(("print_log", PrintLog()))
         return callbacks
 
+    def fit_loop(self, X, y=None, epochs=None, **fit_params):
+        # skorch ends training on any KeyboardInterrupt (its early stopping
+        # raises one) and returns normally; a user's Ctrl-C is remembered
+        # here, so that the estimator can re-raise it after skorch returns.
+        self.interrupted_ = False
+        try:
+            return super().fit_loop(X, y, epochs, **fit_params)
+        except StopTraining:
+            raise
+        except KeyboardInterrupt:
+            self.interrupted_ = True
+            raise
+
     def _set_training(self, training=True):
         # skorch sets the mode of every submodule before each batch; on a
         # small network that recursion costs ~5% of a step, so skip it when

@@ -500,3 +500,68 @@ def test_resolved_batch_size_and_patience_are_fitted_attributes(sinusoid):
     mdn.fit(X, y)
     assert (mdn.batch_size_, mdn.patience_) == mdn._resolve_schedule(360)
     assert mdn.batch_size == "auto" and mdn.patience == "auto"
+
+
+def test_keyboard_interrupt_propagates_and_keeps_the_fitted_model(fitted, sinusoid):
+    class Interrupt(Callback):
+        def on_epoch_end(self, net, **kwargs):
+            if len(net.history) == 2:
+                raise KeyboardInterrupt
+
+    X, y = sinusoid
+    model = pickle.loads(pickle.dumps(fitted))
+    before = model.predict(X[:10])
+    model.set_params(callbacks=[("interrupt", Interrupt())])
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(X, y)
+    assert_array_equal(model.predict(X[:10]), before)
+    assert model.n_iter_ == fitted.n_iter_
+    # Early stopping still ends a fit normally.
+    short = MDNRegressor(n_components=2, hidden_layer_sizes=(4,), patience=2)
+    assert short.fit(X, y).n_iter_ < short.max_epochs
+
+
+@pytest.mark.parametrize(
+    "weights, match",
+    [
+        (-np.ones(400), "non-negative"),
+        (np.zeros(400), "at least one positive"),
+        (np.full(400, np.nan), "NaN or infinite"),
+        (np.ones(7), r"shape \(400,\)"),
+    ],
+)
+def test_bad_sample_weights_are_refused_by_fit_and_score(
+    fitted, sinusoid, weights, match
+):
+    X, y = sinusoid
+    before = fitted.predict(X[:5])
+    with pytest.raises(ValueError, match=match):
+        fitted.score(X, y, sample_weight=weights)
+    model = pickle.loads(pickle.dumps(fitted))
+    with pytest.raises(ValueError, match="(?i)sample"):
+        model.fit(X, y, sample_weight=weights)
+    assert_array_equal(model.predict(X[:5]), before)
+
+
+def test_invalid_or_missing_device_is_a_clear_error(sinusoid):
+    import torch
+
+    X, y = sinusoid
+    with pytest.raises(ValueError, match="not a PyTorch device"):
+        MDNRegressor(device="gpu", **FAST).fit(X, y)
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="no CUDA device"):
+            MDNRegressor(device="cuda", **FAST).fit(X, y)
+
+
+def test_warm_start_on_data_of_another_shape_says_so(sinusoid):
+    X, y = sinusoid
+    mdn = MDNRegressor(n_components=2, warm_start=True, **FAST).fit(X, y)
+    with pytest.raises(ValueError, match="1 features.*got 2 features"):
+        mdn.fit(np.hstack([X, X]), y)
+    assert mdn.n_features_in_ == 1
+
+
+def test_hdr_interval_before_fit_is_not_fitted_error():
+    with pytest.raises(NotFittedError):
+        MDNRegressor().predict_interval(np.zeros((2, 1)), 0.9, method="hdr")
