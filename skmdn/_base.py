@@ -21,7 +21,12 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from ._checks import check_n_samples, check_rng, check_sample_weights
+from ._checks import (
+    as_float_array,
+    check_n_samples,
+    check_rng,
+    check_sample_weights,
+)
 from ._distributions import MixtureDistribution, MultivariateMixtureDistribution
 from ._skorch import CHUNK_ROWS
 
@@ -362,7 +367,7 @@ class BaseMixtureRegressor(RegressorMixin, BaseEstimator, metaclass=ABCMeta):
             the quantiles of each output's marginal, shape
             ``(n_samples, m, n_outputs)`` (or ``(n_samples, n_outputs)``).
         """
-        levels = np.asarray(quantiles, dtype=np.float64)
+        levels = as_float_array(quantiles, "quantiles", copy=False)
         if levels.ndim > 1:
             raise ValueError(
                 f"quantiles must be a float or a 1-D array, got shape {levels.shape}."

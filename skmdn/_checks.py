@@ -41,7 +41,7 @@ def check_rng(random_state):
 
 def check_probability(q: ArrayLike, name: str) -> NDArray:
     """An array of probabilities in [0, 1], or a ValueError naming ``name``."""
-    arr = np.asarray(q, dtype=float)
+    arr = as_float_array(q, name, copy=False)
     bad = ~((arr >= 0.0) & (arr <= 1.0))
     if np.any(bad):
         raise ValueError(
@@ -72,6 +72,9 @@ def check_no_nan(arr: NDArray, name: str) -> None:
 def as_float_array(value: ArrayLike, name: str, copy: bool = True) -> NDArray:
     """A float64 array of ``value`` (a copy unless ``copy=False``), or a
     ValueError naming ``name``."""
+    if np.iscomplexobj(value):
+        # NumPy would silently keep the real part.
+        raise ValueError(f"{name} must be real; got complex values.")
     try:
         if copy:
             return np.array(value, dtype=np.float64)

@@ -31,11 +31,25 @@ AUTO_PATIENCE_STEPS = 3000
 
 
 def _weighted_moments(a, sample_weight):
-    mean = np.average(a, axis=0, weights=sample_weight)
-    std = np.sqrt(np.average((a - mean) ** 2, axis=0, weights=sample_weight))
-    # Constant columns keep a unit scale instead of dividing by zero.
-    tiny = 10 * np.finfo(np.float64).eps * np.maximum(1.0, np.abs(mean))
-    return mean, np.where(std > tiny, std, 1.0)
+    """Weighted mean and standard deviation of each column, robustly.
+
+    The deviations are divided by their largest magnitude before squaring,
+    so that values near the float64 limits do not overflow and tiny ones do
+    not underflow. A column is constant when its spread is within rounding
+    of its mean, relative to the mean's magnitude (not an absolute
+    threshold, so that data in units of 1e-20 are not constant); a
+    constant column keeps a unit scale instead of dividing by zero.
+    """
+    # Scaled first: np.average of values near 1e308 would overflow.
+    magnitude = np.max(np.abs(a), axis=0)
+    magnitude = np.where(magnitude > 0, magnitude, 1.0)
+    mean = np.average(a / magnitude, axis=0, weights=sample_weight) * magnitude
+    dev = a - mean
+    spread = np.max(np.abs(dev), axis=0)
+    safe = np.where(spread > 0, spread, 1.0)
+    std = safe * np.sqrt(np.average((dev / safe) ** 2, axis=0, weights=sample_weight))
+    constant = spread <= 16 * np.finfo(np.float64).eps * np.abs(mean)
+    return mean, np.where(constant | (std == 0), 1.0, std)
 
 
 class MDNRegressor(BaseMixtureRegressor):

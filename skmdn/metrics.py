@@ -29,6 +29,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.special import ndtr
 
 from ._checks import INV_SQRT_2PI as _INV_SQRT_2PI
+from ._checks import as_float_array
 from ._distributions import (
     BaseMixtureDistribution,
     MixtureDistribution,
@@ -97,7 +98,9 @@ def _as_distribution(y_pred: Any, metric: str | None = None):
 
 
 def _check_1d(values: ArrayLike, name: str, n: int | None = None) -> NDArray:
-    arr = np.asarray(values, dtype=float)
+    arr = as_float_array(values, name, copy=False)
+    if arr.size == 0:
+        raise ValueError(f"{name} is empty: a score needs at least one sample.")
     if arr.ndim == 2 and arr.shape[1] == 1:
         arr = arr[:, 0]
     if arr.ndim != 1:
@@ -118,7 +121,9 @@ def _check_y_true(y_true: ArrayLike, dist) -> NDArray:
         y = _check_1d(y_true, "y_true", len(dist))
     else:
         n, d = len(dist), dist.n_outputs
-        y = np.asarray(y_true, dtype=float)
+        y = as_float_array(y_true, "y_true", copy=False)
+        if y.size == 0:
+            raise ValueError("y_true is empty: a score needs at least one sample.")
         if y.shape != (n, d):
             raise ValueError(
                 f"y_true must have shape ({n}, {d}) for a predictive distribution "

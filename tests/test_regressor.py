@@ -565,3 +565,44 @@ def test_warm_start_on_data_of_another_shape_says_so(sinusoid):
 def test_hdr_interval_before_fit_is_not_fitted_error():
     with pytest.raises(NotFittedError):
         MDNRegressor().predict_interval(np.zeros((2, 1)), 0.9, method="hdr")
+
+
+@pytest.mark.parametrize(
+    "x_factor, y_factor", [(1, 1e-20), (1e-20, 1), (1, 1e160), (1e160, 1)]
+)
+def test_standardization_is_equivariant_at_extreme_scales(sinusoid, x_factor, y_factor):
+    X, y = sinusoid
+    params = dict(
+        n_components=2, hidden_layer_sizes=(8,), max_epochs=20, random_state=0
+    )
+    base = MDNRegressor(**params).fit(X, y)
+    scaled = MDNRegressor(**params).fit(X * x_factor, y * y_factor)
+    # The score moves by the log of the Jacobian, nothing else.
+    assert scaled.score(X * x_factor, y * y_factor) + np.log(y_factor) == pytest.approx(
+        base.score(X, y), rel=1e-9
+    )
+    assert_allclose(scaled.predict(X[:5] * x_factor) / y_factor, base.predict(X[:5]))
+
+
+def test_complex_input_is_refused_not_truncated(fitted, sinusoid):
+    from skmdn import metrics
+
+    X, y = sinusoid
+    dist = fitted.predict_dist(X[:3])
+    for call in (
+        lambda: dist.cdf(y[:3] + 1j),
+        lambda: dist.ppf(0.5 + 0j),
+        lambda: fitted.predict_quantiles(X[:3], [0.5 + 0j]),
+        lambda: metrics.crps(y[:3] + 0j, dist),
+    ):
+        with pytest.raises(ValueError, match="complex"):
+            call()
+
+
+def test_metrics_refuse_empty_input():
+    from skmdn import metrics
+
+    empty = (np.ones((0, 1)), np.zeros((0, 1)), np.ones((0, 1)))
+    for metric in (metrics.negative_log_likelihood, metrics.crps, metrics.pit):
+        with pytest.raises(ValueError, match="empty"):
+            metric(np.array([]), empty)
