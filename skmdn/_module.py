@@ -24,6 +24,9 @@ __all__ = [
     "mixture_log_prob",
 ]
 
+# Floor of a batch's total sample weight: a batch of zero weights has loss 0.
+_TINY = 1e-30
+
 ACTIVATIONS = {
     "tanh": nn.Tanh,
     "relu": nn.ReLU,
@@ -488,7 +491,8 @@ class _FusedMixtureNLL(torch.autograd.Function):
             c = None
             loss = 0.5 * d * LOG_2PI - log_prob.mean()
         else:
-            c = sample_weight / sample_weight.sum()
+            # A batch whose weights are all zero contributes nothing (0, not 0/0).
+            c = sample_weight / sample_weight.sum().clamp_min(_TINY)
             loss = 0.5 * d * LOG_2PI - torch.dot(log_prob, c)
         ctx.tape = tape
         ctx.values = (log_gamma, zn, zz, inv, c)
@@ -588,4 +592,4 @@ class MixtureNLLLoss(nn.Module):
         log_prob = mixture_log_prob(output, target)
         if sample_weight is None:
             return -log_prob.mean()
-        return -(log_prob * sample_weight).sum() / sample_weight.sum()
+        return -(log_prob * sample_weight).sum() / sample_weight.sum().clamp_min(_TINY)

@@ -25,6 +25,9 @@ from ._skorch import (
 
 __all__ = ["MDNRegressor"]
 
+# Standardized inputs are clipped to this bound at prediction time.
+INPUT_BOUND = 1e30
+
 # patience="auto" waits this many optimizer steps, in whole epochs: 100
 # epochs of 1000 rows in batches of 32.
 AUTO_PATIENCE_STEPS = 3000
@@ -460,8 +463,19 @@ class MDNRegressor(BaseMixtureRegressor):
     # ------------------------------------------------------------- predict
 
     def _dist_of(self, X):
-        Xs = (X - self.x_mean_) / self.x_scale_
+        # Inputs beyond the float32 range would become inf in the network;
+        # a thousand orders of magnitude outside the training data are
+        # extrapolation either way, so they are clipped to a finite bound.
+        Xs = np.clip((X - self.x_mean_) / self.x_scale_, -INPUT_BOUND, INPUT_BOUND)
         outputs = forward_mixture(self.net_.module_, Xs, self.num_threads)
+        bad = ~np.all([np.isfinite(a).reshape(len(X), -1).all(1) for a in outputs], 0)
+        if np.any(bad):
+            raise FloatingPointError(
+                f"The network's mixture parameters are not finite for "
+                f"{int(bad.sum())} row(s) of X (first: row {int(np.argmax(bad))}); "
+                "inputs far outside the training data can overflow a network "
+                "with unbounded activations."
+            )
         return mixture_from_network(*outputs, self.y_mean_, self.y_scale_)
 
 
@@ -488,6 +502,15 @@ def fit_together(members, X, y, sample_weight):
             as_float_tensor(Xs, device), as_float_tensor(ys, device), weights
         )
         splits = [member._draw_split(len(Xs)) for member in members]
+        if sw is not None:
+            for _, _, valid_rows in splits:
+                if valid_rows is not None and not np.any(sw[valid_rows] > 0):
+                    raise ValueError(
+                        "Every row of the validation split has sample_weight 0, "
+                        "so early stopping has nothing to measure; set "
+                        "early_stopping=False or give more rows a positive "
+                        "weight."
+                    )
         seeds = [seed for member_seeds, _, _ in splits for seed in member_seeds]
         train_ds, valid_ds, train_index, valid_index = full, None, None, None
         _, train_rows, valid_rows = splits[0]

@@ -178,7 +178,8 @@ class StackedNLLLoss(nn.Module):
         if sample_weight is None:
             losses = -log_prob.mean(dim=-1)
         else:
-            losses = -(log_prob * sample_weight).sum(-1) / sample_weight.sum(-1)
+            total = sample_weight.sum(-1).clamp_min(1e-30)  # all-zero batch: 0
+            losses = -(log_prob * sample_weight).sum(-1) / total
         # Each member's loss, for the per-member bookkeeping of the trainer.
         self.member_losses_ = losses.detach()
         return losses.sum()

@@ -606,3 +606,24 @@ def test_metrics_refuse_empty_input():
     for metric in (metrics.negative_log_likelihood, metrics.crps, metrics.pit):
         with pytest.raises(ValueError, match="empty"):
             metric(np.array([]), empty)
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu"])
+def test_inputs_beyond_float32_give_finite_predictions(sinusoid, activation):
+    X, y = sinusoid
+    mdn = MDNRegressor(n_components=2, activation=activation, **FAST).fit(X, y)
+    far = np.array([[1e39], [-1e300], [1e300]])
+    assert np.all(np.isfinite(mdn.predict(far)))
+    assert np.all(np.isfinite(mdn.score_samples(far, np.zeros(3))))
+
+
+def test_zero_weight_batches_train_and_a_zero_weight_validation_is_refused(rng):
+    X = rng.normal(size=(200, 1))
+    y = X[:, 0] + 0.1 * rng.normal(size=200)
+    w = np.zeros(200)
+    w[:4] = 1.0  # most batches have weight 0 only
+    params = dict(n_components=2, hidden_layer_sizes=(4,), max_epochs=5)
+    mdn = MDNRegressor(**params, early_stopping=False, batch_size=8)
+    assert np.isfinite(mdn.fit(X, y, sample_weight=w).score(X, y))
+    with pytest.raises(ValueError, match="validation split has sample_weight 0"):
+        MDNRegressor(**params, random_state=0).fit(X, y, sample_weight=w)
