@@ -43,7 +43,6 @@ __all__ = [
     "OPTIMIZERS",
     "MDNNet",
     "MemberTraining",
-    "StackedBatchIterator",
     "TensorBatchIterator",
     "TensorDataset",
     "build_net",
@@ -92,42 +91,59 @@ class TensorDataset(torch.utils.data.Dataset):
 
 
 class TensorBatchIterator:
-    """Yield ``(X, target)`` batches of a :class:`TensorDataset` by slicing.
+    """Batches of a :class:`TensorDataset` for one or several networks.
+
+    For one network (``n_members=1``) it yields ``(X, target)`` batches of
+    shape ``(batch, n_features)``, by slicing the dataset's tensors. For
+    ``n_members`` stacked networks, inputs of shape ``(n_members, batch,
+    n_features)`` and targets of shape ``(n_members, batch, n_outputs)``
+    (weights ``(n_members, batch)``): row ``b`` of member ``m`` comes from
+    that member's own permutation of its rows. A full batch shared by every
+    member (no ``index``, no noise) is the dataset's tensors themselves,
+    with no copy.
 
     Parameters
     ----------
     dataset : TensorDataset
     batch_size : int
-        ``-1`` or a size at least the dataset's length gives one full batch,
-        with no copy.
+        ``-1`` or a size at least the number of rows gives one full batch.
+    n_members : int, default=1
+    index : LongTensor of shape (n_members, n_rows) or None, default=None
+        The rows of ``dataset`` that each member trains on (its own
+        training split); ``None``: every row, for every member.
     shuffle : bool, default=False
-        Draw a new permutation each epoch (from ``generator``).
+        Draw new permutations each epoch (from ``generator``).
     generator : torch.Generator, optional
     input_noise, target_noise : float, default=0.0
         Standard deviation of Gaussian noise added to each batch's inputs and
-        targets, drawn afresh every time (noise regularization, Rothfuss et
-        al. 2019). Use it for the training iterator only.
+        targets, drawn afresh every time and for each member (noise
+        regularization, Rothfuss et al. 2019). Use it for training only.
     """
 
     def __init__(
         self,
         dataset,
         batch_size,
+        n_members=1,
+        index=None,
         shuffle=False,
         generator=None,
         input_noise=0.0,
         target_noise=0.0,
     ):
         self.dataset = dataset
-        n = len(dataset)
+        n = len(dataset) if index is None else index.shape[1]
         self.batch_size = n if batch_size in (-1, None) else min(batch_size, n)
+        self.n_rows = n
+        self.n_members = n_members
+        self.index = index
         self.shuffle = shuffle
         self.generator = generator
         self.input_noise = input_noise
         self.target_noise = target_noise
 
     def __len__(self):
-        return math.ceil(len(self.dataset) / self.batch_size)
+        return math.ceil(self.n_rows / self.batch_size)
 
     def __iter__(self):
         for X, target in self._batches():
@@ -136,72 +152,8 @@ class TensorBatchIterator:
             yield X, target
 
     def _batches(self):
-        ds, bs, n = self.dataset, self.batch_size, len(self.dataset)
-        if bs >= n:
-            yield ds.X, ds.target()
-            return
-        if self.shuffle:
-            order = torch.randperm(n, generator=self.generator)
-            for start in range(0, n, bs):
-                index = order[start : start + bs]
-                yield ds.X[index], ds.target(index)
-        else:
-            for start in range(0, n, bs):
-                index = slice(start, start + bs)
-                yield ds.X[index], ds.target(index)
-
-    def _noise_like(self, t, scale):
-        noise = torch.randn(t.shape, generator=self.generator, dtype=t.dtype)
-        return t + scale * noise.to(t.device)
-
-    def _perturb(self, X, target):
-        if self.input_noise:
-            X = self._noise_like(X, self.input_noise)
-        if self.target_noise:
-            if isinstance(target, tuple):
-                target = (self._noise_like(target[0], self.target_noise), target[1])
-            else:
-                target = self._noise_like(target, self.target_noise)
-        return X, target
-
-
-class StackedBatchIterator(TensorBatchIterator):
-    """Batches for ``n_members`` stacked networks, each in its own order.
-
-    Yields inputs of shape ``(n_members, batch, n_features)`` and targets of
-    shape ``(n_members, batch, n_outputs)`` (weights ``(n_members,
-    batch)``): row ``b`` of member ``m`` comes from that member's own
-    permutation of its rows. For one member the member axis is left out. A
-    full batch shared by every member (no ``index``, no noise) is yielded
-    once as ``(n, n_features)``, with no copy.
-
-    Parameters
-    ----------
-    dataset : TensorDataset
-    batch_size : int
-    n_members : int
-    index : LongTensor of shape (n_members, n_rows) or None, default=None
-        The rows of ``dataset`` that each member trains on (its own
-        training split); ``None``: every row, for every member.
-    shuffle, generator, input_noise, target_noise
-        As for :class:`TensorBatchIterator`; the noise is drawn for each
-        member separately.
-    """
-
-    def __init__(self, dataset, batch_size, n_members=1, index=None, **kwargs):
-        super().__init__(dataset, batch_size, **kwargs)
-        n = len(dataset) if index is None else index.shape[1]
-        self.batch_size = n if batch_size in (-1, None) else min(batch_size, n)
-        self.n_rows = n
-        self.n_members = n_members
-        self.index = index
-
-    def __len__(self):
-        return math.ceil(self.n_rows / self.batch_size)
-
-    def _batches(self):
         ds, bs, n, m = self.dataset, self.batch_size, self.n_rows, self.n_members
-        shared = self.index is None and not (self.input_noise or self.target_noise)
+        shared = self.index is None and (m == 1 or not self._noisy)
         if bs >= n and shared:
             yield ds.X, ds.target()
             return
@@ -220,6 +172,24 @@ class StackedBatchIterator(TensorBatchIterator):
         for start in range(0, n, bs):
             rows = order[..., start : start + bs]
             yield ds.X[rows], ds.target(rows)
+
+    @property
+    def _noisy(self):
+        return bool(self.input_noise or self.target_noise)
+
+    def _noise_like(self, t, scale):
+        noise = torch.randn(t.shape, generator=self.generator, dtype=t.dtype)
+        return t + scale * noise.to(t.device)
+
+    def _perturb(self, X, target):
+        if self.input_noise:
+            X = self._noise_like(X, self.input_noise)
+        if self.target_noise:
+            if isinstance(target, tuple):
+                target = (self._noise_like(target[0], self.target_noise), target[1])
+            else:
+                target = self._noise_like(target, self.target_noise)
+        return X, target
 
 
 class StopTraining(KeyboardInterrupt):
@@ -772,7 +742,7 @@ def build_net(
         **{f"optimizer__{k}": v for k, v in optimizer_kwargs.items()},
         max_epochs=params["max_epochs"],
         batch_size=-1 if batch_size is None else batch_size,
-        iterator_train=StackedBatchIterator,
+        iterator_train=TensorBatchIterator,
         iterator_train__n_members=len(seeds),
         iterator_train__index=train_index,
         iterator_train__shuffle=True,

@@ -9,7 +9,6 @@ from skmdn import MDNRegressor, MixtureDensityNetwork
 from skmdn._skorch import (
     MDNNet,
     MemberTraining,
-    StackedBatchIterator,
     TensorBatchIterator,
     TensorDataset,
     build_net,
@@ -132,7 +131,7 @@ def test_net_records_weighted_epoch_losses_and_stops_on_divergence():
 
 def test_stacked_batches_give_each_member_its_own_order_of_its_rows():
     ds = _dataset(10)
-    it = StackedBatchIterator(
+    it = TensorBatchIterator(
         ds, 4, n_members=3, shuffle=True, generator=seeded_generator(0)
     )
     batches = list(it)
@@ -143,12 +142,12 @@ def test_stacked_batches_give_each_member_its_own_order_of_its_rows():
     assert not torch.equal(orders[0], orders[1])
     # Each member restricted to its own rows (an ensemble's own splits).
     index = torch.tensor([[0, 1, 2, 3], [6, 7, 8, 9]])
-    it = StackedBatchIterator(ds, 3, n_members=2, index=index, shuffle=True)
+    it = TensorBatchIterator(ds, 3, n_members=2, index=index, shuffle=True)
     rows = torch.cat([y for _, y in it], dim=1)
     assert sorted(rows[0].tolist()) == [0, 1, 2, 3]
     assert sorted(rows[1].tolist()) == [6, 7, 8, 9]
     # A shared full batch is the dataset itself, not a copy.
-    ((X, y),) = StackedBatchIterator(ds, -1, n_members=4)
+    ((X, y),) = TensorBatchIterator(ds, -1, n_members=4)
     assert X is ds.X
 
 
