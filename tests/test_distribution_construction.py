@@ -91,3 +91,10 @@ def test_repr(mix):
     small = repr(MixtureDistribution([[1.0]], [[2.0]], [[3.0]]))
     assert small == "MixtureDistribution(weights=[[1.]], means=[[2.]], scales=[[3.]])"
     assert "HighestDensityRegion(n_rows=50" in repr(mix.hdr(0.5))
+
+
+def test_subnormal_scales_are_refused_instead_of_nan_densities():
+    with pytest.raises(ValueError, match="smallest normal float64"):
+        MixtureDistribution([[1.0]], [[0.0]], [[1e-310]])
+    dist = MixtureDistribution([[1.0]], [[0.0]], [[1e-300]])
+    assert np.isfinite(dist.logpdf(0.0)).all()

@@ -160,3 +160,30 @@ def test_hdr_does_not_depend_on_batching(monkeypatch):
         np.testing.assert_array_equal(got, whole.intervals[rows])
         np.testing.assert_array_equal(part.threshold, whole.threshold[rows])
         np.testing.assert_array_equal(part.coverage, whole.coverage[rows])
+
+
+@pytest.mark.parametrize("coverage", [1e-12, 1e-9, 1e-6, 9e-5, 2e-4, 1e-3, 0.5, 0.99])
+def test_hdr_of_a_gaussian_is_its_central_interval_at_every_coverage(coverage):
+    from scipy.special import erfinv
+
+    dist = MixtureDistribution([[1.0], [1.0]], [[0.0], [3.0]], [[1.0], [2.0]])
+    region = dist.hdr(coverage)
+    # The central interval, exactly: 2 Phi(z) - 1 = erf(z / sqrt 2) = coverage.
+    half = np.sqrt(2.0) * erfinv(coverage) * np.array([1.0, 2.0])
+    centre = np.array([0.0, 3.0])
+    assert np.all(region.n_intervals == 1)
+    assert np.all(np.isfinite(region.intervals))
+    for side, sign in ((0, -1.0), (1, 1.0)):
+        np.testing.assert_allclose(
+            region.intervals[:, 0, side] - centre, sign * half, rtol=1e-5, atol=2e-15
+        )
+
+
+def test_tiny_hdr_of_two_equal_modes_has_two_pieces():
+    dist = MixtureDistribution([[0.5, 0.5]], [[-3.0, 3.0]], [[1.0, 1.0]])
+    region = dist.hdr(1e-9)
+    assert region.n_intervals.tolist() == [2]
+    assert np.all(np.diff(region.intervals[0].ravel()) > 0)
+    np.testing.assert_allclose(region.coverage, 1e-9, rtol=1e-6)
+    locations = np.sort(dist.modes()[0], axis=1)
+    assert region.contains(locations).all()

@@ -33,6 +33,10 @@ from ._kernels import Components, row_chunks
 from ._modes import XTOL_REL
 from ._roots import solve_increasing
 
+# Below this coverage hdr() takes the region around the highest modes
+# directly (the level solver loses the tiny mass in the rounding of 1).
+SMALL_COVERAGE = 1e-4
+
 __all__ = ["MixtureDistribution"]
 
 # Root finders work on all unknowns of up to this many (row, point) pairs at
@@ -129,6 +133,13 @@ class MixtureDistribution(BaseMixtureDistribution):
         if np.any(s <= 0):
             raise ValueError(
                 f"scales must be strictly positive; got minimum {s.min()!r}."
+            )
+        tiny = np.finfo(np.float64).tiny
+        if np.any(s < tiny):
+            # 1 / scale overflows for subnormal scales: densities would be NaN.
+            raise ValueError(
+                f"scales must be at least {tiny!r}, the smallest normal float64; "
+                f"got minimum {s.min()!r}. Rescale y (and the scales) first."
             )
         self._set(check_weights(w), mu, s, None)
 
@@ -489,7 +500,35 @@ class MixtureDistribution(BaseMixtureDistribution):
             ``n_intervals``, ``threshold`` and ``coverage`` of shape
             ``(n_rows,)``.
         """
-        return _hdr.hdr(self._comp, check_level(coverage, "coverage"))
+        coverage = check_level(coverage, "coverage")
+        if coverage < SMALL_COVERAGE:
+            return self._small_hdr(coverage)
+        return _hdr.hdr(self._comp, coverage)
+
+    def _small_hdr(self, coverage: float) -> HighestDensityRegion:
+        """The HDR of a tiny mass: short intervals around the highest modes.
+
+        Where the density is flat (at a mode) an interval of mass ``c`` has
+        half-width ``c / (2 p)`` to second order, with a relative error of
+        order ``c**2``; the level solver cannot resolve such a mass against
+        the whole density's. Modes of equal height share the mass.
+        """
+        locations, densities = self.modes()
+        top = densities[:, :1]
+        shares = np.where(densities >= top * (1.0 - 1e-12), 1.0, 0.0)
+        n_top = shares.sum(axis=1)
+        half = coverage / (2.0 * densities * n_top[:, None])
+        ends = np.stack([locations - half, locations + half], axis=-1)
+        ends[shares == 0] = np.nan
+        order = np.argsort(np.where(shares > 0, locations, np.inf), axis=1)
+        ends = np.take_along_axis(ends, order[..., None], axis=1)
+        width = int(n_top.max()) if len(self) else 1
+        ends = np.ascontiguousarray(ends[:, :width])
+        lower = np.where(np.isnan(ends[..., 0]), 0.0, ends[..., 0])
+        upper = np.where(np.isnan(ends[..., 1]), 0.0, ends[..., 1])
+        mass = (self.cdf(upper) - self.cdf(lower)).sum(axis=1)
+        threshold = self.pdf(upper[:, :1])[:, 0]
+        return HighestDensityRegion(ends, n_top.astype(np.intp), threshold, mass)
 
     # ------------------------------------------------------------------ #
     # Sampling
