@@ -91,6 +91,33 @@ def combine_mixtures(dists):
     return MultivariateMixtureDistribution._from_validated(weights, means, tril)
 
 
+def check_numeric_columns(X):
+    """Name the non-numeric columns of a DataFrame before NumPy meets them.
+
+    NumPy's own error ("could not convert string to float: 'x'") says
+    neither which column nor what to do.
+    """
+    dtypes = getattr(X, "dtypes", None)
+    if dtypes is None or not hasattr(X, "columns"):
+        return
+    try:
+        from pandas.api.types import is_bool_dtype, is_numeric_dtype
+    except ImportError:  # a DataFrame-like object without pandas
+        return
+    bad = [
+        str(name)
+        for name, dtype in zip(X.columns, dtypes)
+        if not (is_numeric_dtype(dtype) or is_bool_dtype(dtype))
+    ]
+    if bad:
+        raise ValueError(
+            f"X has non-numeric columns {bad}: a mixture density network needs "
+            "numbers. Encode them first, for example with "
+            "sklearn.compose.ColumnTransformer and "
+            "sklearn.preprocessing.OneHotEncoder in a Pipeline."
+        )
+
+
 def _reject_bool_integers(estimator):
     """Refuse ``True``/``False`` for integer parameters.
 
@@ -167,6 +194,7 @@ class BaseMixtureRegressor(RegressorMixin, BaseEstimator, metaclass=ABCMeta):
 
     def _validated_X(self, X):
         check_is_fitted(self)
+        check_numeric_columns(X)
         return validate_data(self, X, reset=False, dtype=np.float64)
 
     def predict_dist(self, X):

@@ -11,7 +11,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import validate_data
 
-from ._base import BaseMixtureRegressor, combine_mixtures
+from ._base import BaseMixtureRegressor, check_numeric_columns, combine_mixtures
 from ._regressor import MDNRegressor, fit_together
 
 __all__ = ["MDNEnsembleRegressor"]
@@ -98,6 +98,7 @@ class MDNEnsembleRegressor(BaseMixtureRegressor):
         base = MDNRegressor() if self.estimator is None else self.estimator
         # Validated here too so that the ensemble records the feature names
         # and rejects bad input before any member is trained.
+        check_numeric_columns(X)
         validate_data(self, X, y, multi_output=True, y_numeric=True)
         rng = check_random_state(self.random_state)
         seeds = rng.randint(np.iinfo(np.int32).max, size=self.n_estimators)

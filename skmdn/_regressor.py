@@ -10,7 +10,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
-from ._base import BaseMixtureRegressor, mixture_from_network
+from ._base import BaseMixtureRegressor, check_numeric_columns, mixture_from_network
 from ._checks import check_sample_weights
 from ._module import ACTIVATIONS, COVARIANCE_TYPES, MixtureNLLLoss
 from ._skorch import (
@@ -359,6 +359,7 @@ class MDNRegressor(BaseMixtureRegressor):
 
     def _prepare_fit(self, X, y, sample_weight):
         """Validate the training data and set the standardization."""
+        check_numeric_columns(X)
         X, y = validate_data(
             self, X, y, multi_output=True, y_numeric=True, dtype=np.float64
         )

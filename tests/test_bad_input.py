@@ -202,3 +202,24 @@ def test_metrics_refuse_bad_targets(metric, case):
 def test_metrics_refuse_bad_sample_weights(metric, weights, match):
     with pytest.raises(ValueError, match=match):
         METRICS[metric](np.zeros(3), DIST, sample_weight=weights)
+
+
+@pytest.mark.parametrize("estimator", ["MDNRegressor", "MDNEnsembleRegressor"])
+def test_dataframe_with_text_or_categories_names_the_columns(estimator):
+    pd = pytest.importorskip("pandas")
+    import skmdn
+
+    df = pd.DataFrame(
+        {
+            "size": np.arange(20.0),
+            "rooms": np.arange(20),
+            "city": ["x", "y"] * 10,
+            "kind": pd.Categorical(["u", "v"] * 10),
+        }
+    )
+    model = getattr(skmdn, estimator)()
+    with pytest.raises(ValueError, match=r"\['city', 'kind'\].*OneHotEncoder"):
+        model.fit(df, np.arange(20.0))
+    fitted = MDNRegressor(max_epochs=1).fit(df[["size", "rooms"]], np.arange(20.0))
+    with pytest.raises(ValueError, match=r"\['rooms'\].*ColumnTransformer"):
+        fitted.predict(df[["size", "rooms"]].assign(rooms="3"))
