@@ -23,6 +23,49 @@ from ._module import (
 from ._regressor import MDNRegressor
 from ._skorch import MDNNet
 
+
+def load(path):
+    """Load a model saved with ``MDNRegressor.save`` or ``MDNEnsembleRegressor.save``.
+
+    The file is read as data: the estimator is built from its class (one of
+    skmdn's, by name) and parameters, and the weights are read with
+    ``torch.load(weights_only=True)``, which refuses anything that is not a
+    tensor, so a file from elsewhere cannot run code. The model is loaded
+    onto the CPU (a model trained on CUDA loads where there is no GPU) and
+    predicts exactly as the saved one.
+
+    Parameters
+    ----------
+    path : str or path-like
+
+    Returns
+    -------
+    estimator : MDNRegressor or MDNEnsembleRegressor
+
+    Raises
+    ------
+    ValueError
+        If the file is not an skmdn model, is damaged or truncated, was
+        written in a newer format than this skmdn reads, or its weights are
+        not plain tensors that fit the network.
+
+    Examples
+    --------
+    >>> import numpy as np, tempfile, os
+    >>> from skmdn import MDNRegressor, load
+    >>> X = np.linspace(-1, 1, 50)[:, None]
+    >>> mdn = MDNRegressor(n_components=2, max_epochs=5, random_state=0)
+    >>> mdn = mdn.fit(X, X[:, 0] ** 2)
+    >>> path = os.path.join(tempfile.mkdtemp(), "model.skmdn")
+    >>> mdn.save(path)
+    >>> bool(np.array_equal(load(path).predict(X), mdn.predict(X)))
+    True
+    """
+    from ._persistence import load as _load
+
+    return _load(path)
+
+
 __version__ = "0.1.0.dev0"
 
 __all__ = [
@@ -37,5 +80,6 @@ __all__ = [
     "MixtureOutput",
     "mixture_log_prob",
     "datasets",
+    "load",
     "metrics",
 ]

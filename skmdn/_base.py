@@ -192,6 +192,29 @@ class BaseMixtureRegressor(RegressorMixin, BaseEstimator, metaclass=ABCMeta):
             self.__dict__.update(previous_state)
             raise
 
+    def save(self, path):
+        """Save the fitted model to ``path`` in skmdn's safe format.
+
+        The file is a zip archive of JSON (parameters, fitted attributes,
+        versions) and the networks' weights as plain tensors; loading it
+        with :func:`skmdn.load` runs no code from the file, unlike pickle.
+        Training-time objects are not saved: ``callbacks`` come back as
+        ``None``, the training history is not kept, and a ``random_state``
+        that is a ``RandomState`` instance comes back as ``None``.
+
+        Parameters
+        ----------
+        path : str or path-like
+            Where to write; ``.skmdn`` is a good suffix.
+
+        See Also
+        --------
+        skmdn.load : Read a saved model.
+        """
+        from ._persistence import save
+
+        save(self, path)
+
     def _validated_X(self, X):
         check_is_fitted(self)
         check_numeric_columns(X)

@@ -1,0 +1,322 @@
+"""Saving fitted models in a format that runs no code when it is loaded.
+
+A model file is a zip archive with two kinds of members:
+
+- ``skmdn-model.json``: the format name and version, the skmdn, torch and
+  scikit-learn versions that wrote it, the estimator's class and
+  parameters, and its fitted attributes (standardization, sizes, feature
+  names, training summary) as plain JSON;
+- ``network-<i>.pt``: the weights of each network, a ``state_dict`` of
+  tensors written by ``torch.save`` and read back with
+  ``torch.load(weights_only=True)``, which refuses anything but tensors and
+  plain containers (a pickled object put there is never executed).
+
+Unlike pickle, loading builds the estimator from its class (one of a fixed
+list) and its parameters, and only then fills in numbers.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import warnings
+import zipfile
+
+import numpy as np
+import sklearn
+import torch
+
+FORMAT = "skmdn-model"
+FORMAT_VERSION = 1
+MANIFEST = "skmdn-model.json"
+
+# Fitted attributes of an MDNRegressor, as arrays or scalars.
+_ARRAYS = ("x_mean_", "x_scale_", "y_mean_", "y_scale_")
+_SCALARS = ("n_features_in_", "n_outputs_", "n_iter_", "best_epoch_")
+_OPTIONAL = ("best_validation_nll_", "batch_size_", "patience_")
+# Parameters that are not data: training-time objects, not saved.
+_NOT_SAVED = {"callbacks": None}
+
+
+def save(estimator, path) -> None:
+    """Write a fitted ``MDNRegressor`` or ``MDNEnsembleRegressor`` to ``path``."""
+    from sklearn.utils.validation import check_is_fitted
+
+    from . import __version__
+
+    check_is_fitted(estimator)
+    networks = []
+    manifest = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "versions": {
+            "skmdn": __version__,
+            "torch": torch.__version__,
+            "scikit-learn": sklearn.__version__,
+        },
+        "model": _describe(estimator, networks),
+    }
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(MANIFEST, json.dumps(manifest, indent=1, allow_nan=False))
+        for i, module in enumerate(networks):
+            buffer = io.BytesIO()
+            state = {k: v.detach().cpu() for k, v in module.state_dict().items()}
+            torch.save(state, buffer)
+            archive.writestr(f"network-{i}.pt", buffer.getvalue())
+
+
+def load(path):
+    """Read a model written by ``save``; see :func:`skmdn.load`."""
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        if isinstance(exc, FileNotFoundError):
+            raise
+        raise ValueError(f"{path} is not an skmdn model file: {exc}") from exc
+    with archive:
+        manifest = _read_manifest(archive, path)
+        return _build(manifest["model"], archive, path)
+
+
+# --------------------------------------------------------------------- save
+def _describe(estimator, networks):
+    from ._ensemble import MDNEnsembleRegressor
+    from ._regressor import MDNRegressor
+
+    if isinstance(estimator, MDNEnsembleRegressor):
+        if not all(isinstance(m, MDNRegressor) for m in estimator.estimators_):
+            raise TypeError(
+                "only ensembles of MDNRegressor can be saved in the skmdn format; "
+                "use pickle or joblib for others."
+            )
+        return {
+            "class": "MDNEnsembleRegressor",
+            "params": {
+                "n_estimators": estimator.n_estimators,
+                "n_jobs": estimator.n_jobs,
+                "random_state": _plain_seed(estimator.random_state),
+            },
+            "estimator": None
+            if estimator.estimator is None
+            else _params(estimator.estimator),
+            "fitted": _common_fitted(estimator),
+            "members": [_describe(m, networks) for m in estimator.estimators_],
+        }
+    if type(estimator) is not MDNRegressor:
+        raise TypeError(
+            f"{type(estimator).__name__} cannot be saved in the skmdn format."
+        )
+    fitted = _common_fitted(estimator)
+    for name in _ARRAYS:
+        fitted[name] = np.asarray(getattr(estimator, name)).tolist()
+    for name in _SCALARS + _OPTIONAL:
+        value = getattr(estimator, name, None)
+        fitted[name] = None if value is None else _plain(value)
+    fitted["network"] = len(networks)
+    networks.append(estimator.net_.module_)
+    return {"class": "MDNRegressor", "params": _params(estimator), "fitted": fitted}
+
+
+def _common_fitted(estimator):
+    fitted = {
+        "n_features_in_": int(estimator.n_features_in_),
+        "n_outputs_": int(estimator.n_outputs_),
+    }
+    names = getattr(estimator, "feature_names_in_", None)
+    if names is not None:
+        fitted["feature_names_in_"] = [str(n) for n in names]
+    return fitted
+
+
+def _params(estimator):
+    params = estimator.get_params(deep=False)
+    for name, value in _NOT_SAVED.items():
+        params[name] = value
+    params["random_state"] = _plain_seed(params["random_state"])
+    params["device"] = str(params["device"])
+    if not isinstance(params["hidden_layer_sizes"], int):
+        params["hidden_layer_sizes"] = [int(s) for s in params["hidden_layer_sizes"]]
+    return {k: _plain(v) for k, v in params.items()}
+
+
+def _plain_seed(random_state):
+    # A RandomState instance cannot be written as data; its draws are spent.
+    if isinstance(random_state, (int, np.integer)) and not isinstance(
+        random_state, bool
+    ):
+        return int(random_state)
+    return None
+
+
+def _plain(value):
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value)
+    return value
+
+
+# --------------------------------------------------------------------- load
+def _read_manifest(archive, path):
+    try:
+        raw = archive.read(MANIFEST)
+    except KeyError:
+        raise ValueError(
+            f"{path} is not an skmdn model file: it has no {MANIFEST}."
+        ) from None
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise ValueError(f"{path} is damaged: {exc}") from exc
+    try:
+        manifest = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path} has a damaged {MANIFEST}: {exc}") from exc
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise ValueError(f"{path} is not an skmdn model file.")
+    version = manifest.get("format_version")
+    if not isinstance(version, int) or version < 1:
+        raise ValueError(f"{path} has an invalid format_version {version!r}.")
+    if version > FORMAT_VERSION:
+        written = manifest.get("versions", {}).get("skmdn", "a newer skmdn")
+        raise ValueError(
+            f"{path} was written by skmdn {written} in model format {version}; "
+            f"this skmdn reads format {FORMAT_VERSION} and older. Upgrade skmdn."
+        )
+    return manifest
+
+
+def _build(model, archive, path):
+    from ._ensemble import MDNEnsembleRegressor
+    from ._regressor import MDNRegressor
+
+    if not isinstance(model, dict):
+        raise ValueError(f"{path}: the model description is not an object.")
+    kind = model.get("class")
+    try:
+        if kind == "MDNRegressor":
+            return _build_regressor(model, archive)
+        if kind == "MDNEnsembleRegressor":
+            estimator = model["estimator"]
+            base = (
+                None
+                if estimator is None
+                else MDNRegressor(**_restore_params(estimator))
+            )
+            ensemble = MDNEnsembleRegressor(base, **model["params"])
+            ensemble.estimators_ = [
+                _build_regressor(member, archive) for member in model["members"]
+            ]
+            _set_common(ensemble, model["fitted"])
+            return ensemble
+    except ValueError as exc:
+        raise ValueError(f"{path} is not a valid skmdn model: {exc}") from exc
+    except (KeyError, TypeError) as exc:
+        raise ValueError(
+            f"{path} is not a valid skmdn model: missing or malformed {exc}."
+        ) from exc
+    raise ValueError(f"{path} holds an unknown estimator class {kind!r}.")
+
+
+def _restore_params(params):
+    """Parameters as the estimator had them (JSON keeps tuples as lists)."""
+    params = dict(params)
+    if isinstance(params.get("hidden_layer_sizes"), list):
+        params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
+    return params
+
+
+def _set_common(estimator, fitted):
+    estimator.n_features_in_ = int(fitted["n_features_in_"])
+    estimator.n_outputs_ = int(fitted["n_outputs_"])
+    if "feature_names_in_" in fitted:
+        names = np.asarray(fitted["feature_names_in_"], dtype=object)
+        if names.shape != (estimator.n_features_in_,):
+            raise ValueError("feature_names_in_ does not match n_features_in_")
+        estimator.feature_names_in_ = names
+
+
+def _build_regressor(model, archive):
+    from ._module import MixtureDensityNetwork, MixtureNLLLoss
+    from ._regressor import MDNRegressor
+    from ._skorch import build_net
+
+    if model.get("class") != "MDNRegressor":
+        raise ValueError(f"an ensemble member is a {model.get('class')!r}")
+    mdn = MDNRegressor(**_restore_params(model["params"]))
+    mdn._validate_params()
+    fitted = model["fitted"]
+    _set_common(mdn, fitted)
+    d, p = mdn.n_outputs_, mdn.n_features_in_
+    for name in _ARRAYS:
+        value = np.asarray(fitted[name], dtype=np.float64)
+        expected = (p,) if name.startswith("x") else (d,)
+        if value.shape != expected or not np.all(np.isfinite(value)):
+            raise ValueError(f"{name} must be {expected} finite numbers")
+        if name.endswith("scale_") and not np.all(value > 0):
+            raise ValueError(f"{name} must be positive")
+        setattr(mdn, name, value)
+    for name in _SCALARS:
+        setattr(mdn, name, int(fitted[name]))
+    for name in _OPTIONAL:
+        value = fitted.get(name)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(f"{name} must be finite")
+        setattr(mdn, name, value)
+    hidden = mdn._check_hidden_layer_sizes()
+    module = MixtureDensityNetwork(
+        n_features=p,
+        n_outputs=d,
+        n_components=mdn.n_components,
+        hidden_layer_sizes=hidden,
+        activation=mdn.activation,
+        min_scale=mdn.min_scale,
+        covariance_type=mdn.covariance_type,
+    )
+    try:
+        module.load_state_dict(_read_weights(archive, int(fitted["network"])))
+    except RuntimeError as exc:  # missing, unexpected or misshapen tensors
+        raise ValueError(f"the weights do not fit the network: {exc}") from None
+    module.eval()
+    params = mdn.get_params(deep=False)
+    params["batch_size"], params["patience"] = mdn._resolve_schedule(1000)
+    net = build_net(
+        params,
+        n_features=p,
+        n_outputs=d,
+        hidden_layer_sizes=hidden,
+        seeds=[0],
+        valid_ds=None,
+    )
+    net.set_params(device="cpu")
+    net.initialize()
+    net.module_ = module
+    net.criterion_ = MixtureNLLLoss()
+    mdn.net_ = net
+    return mdn
+
+
+def _read_weights(archive, i):
+    name = f"network-{i}.pt"
+    try:
+        raw = archive.read(name)
+    except KeyError:
+        raise ValueError(f"it has no {name}") from None
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise ValueError(f"{name} is damaged: {exc}") from exc
+    try:
+        with warnings.catch_warnings():
+            # torch warns about the pickle protocol of files it then refuses.
+            warnings.simplefilter("ignore", UserWarning)
+            state = torch.load(io.BytesIO(raw), map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises UnpicklingError, RuntimeError, ...
+        raise ValueError(
+            f"{name} is not a plain file of tensors (refused without running "
+            f"it): {type(exc).__name__}"
+        ) from None
+    if not isinstance(state, dict) or not all(
+        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
+    ):
+        raise ValueError(f"{name} is not a state_dict of tensors")
+    return state

@@ -1,0 +1,185 @@
+"""Saving and loading models in skmdn's safe format."""
+
+import io
+import json
+import pickle
+import zipfile
+
+import numpy as np
+import pytest
+import torch
+from numpy.testing import assert_array_equal
+
+import skmdn
+from skmdn import MDNEnsembleRegressor, MDNRegressor, load
+from skmdn._persistence import MANIFEST
+
+FAST = dict(n_components=2, hidden_layer_sizes=(6, 5), max_epochs=8, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, size=(150, 2))
+    y = X[:, 0] + 0.2 * rng.normal(size=150)
+    return X, y
+
+
+@pytest.fixture(scope="module")
+def saved(data, tmp_path_factory):
+    X, y = data
+    mdn = MDNRegressor(**FAST).fit(X, y)
+    path = tmp_path_factory.mktemp("models") / "model.skmdn"
+    mdn.save(path)
+    return mdn, path
+
+
+def _every_prediction(model, X, y):
+    return [
+        model.predict(X),
+        *model.predict(X, return_std=True),
+        model.score_samples(X, y),
+        model.predict_quantiles(X, [0.1, 0.9]),
+        model.sample(X, 3, random_state=0),
+    ]
+
+
+def test_round_trip_predicts_bit_identically(saved, data):
+    mdn, path = saved
+    X, y = data
+    loaded = load(path)
+    assert type(loaded) is MDNRegressor
+    for a, b in zip(_every_prediction(mdn, X, y), _every_prediction(loaded, X, y)):
+        assert_array_equal(a, b)
+    assert loaded.get_params() == {**mdn.get_params(), "callbacks": None}
+    for name in ("n_features_in_", "n_outputs_", "n_iter_", "best_epoch_"):
+        assert getattr(loaded, name) == getattr(mdn, name)
+    assert loaded.best_validation_nll_ == mdn.best_validation_nll_
+    assert_array_equal(loaded.y_scale_, mdn.y_scale_)
+
+
+def test_multi_output_full_covariance_and_feature_names(tmp_path):
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(1)
+    X = pd.DataFrame(rng.normal(size=(120, 2)), columns=["a", "b"])
+    Y = np.column_stack([X["a"], X["a"] + X["b"]]) + 0.1 * rng.normal(size=(120, 2))
+    mdn = MDNRegressor(covariance_type="full", **FAST).fit(X, Y)
+    mdn.save(tmp_path / "m.skmdn")
+    loaded = load(tmp_path / "m.skmdn")
+    assert list(loaded.feature_names_in_) == ["a", "b"]
+    assert_array_equal(loaded.score_samples(X, Y), mdn.score_samples(X, Y))
+
+
+def test_ensemble_round_trip(data, tmp_path):
+    X, y = data
+    ens = MDNEnsembleRegressor(MDNRegressor(**FAST), n_estimators=2, random_state=0)
+    ens.fit(X, y)
+    ens.save(tmp_path / "e.skmdn")
+    loaded = load(tmp_path / "e.skmdn")
+    assert type(loaded) is MDNEnsembleRegressor and len(loaded.estimators_) == 2
+    assert_array_equal(loaded.score_samples(X, y), ens.score_samples(X, y))
+    assert loaded.estimator.get_params()["hidden_layer_sizes"] == (6, 5)
+
+
+def test_unfitted_model_cannot_be_saved(tmp_path):
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        MDNRegressor().save(tmp_path / "x.skmdn")
+
+
+def _rewrite(path, out, manifest=None, members=None):
+    """Copy a model file, replacing its manifest or some members."""
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(out, "w") as dst:
+        for name in src.namelist():
+            data = src.read(name)
+            if name == MANIFEST and manifest is not None:
+                data = json.dumps(manifest(json.loads(data))).encode()
+            if members and name in members:
+                data = members[name]
+            dst.writestr(name, data)
+    return out
+
+
+def test_garbage_truncated_and_foreign_files_are_clear_errors(saved, tmp_path):
+    _, path = saved
+    garbage = tmp_path / "garbage.skmdn"
+    garbage.write_bytes(b"not a model at all")
+    with pytest.raises(ValueError, match="not an skmdn model file"):
+        load(garbage)
+    truncated = tmp_path / "truncated.skmdn"
+    truncated.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.raises(ValueError, match="not an skmdn model file|damaged"):
+        load(truncated)
+    foreign = tmp_path / "foreign.zip"
+    with zipfile.ZipFile(foreign, "w") as archive:
+        archive.writestr("readme.txt", "hello")
+    with pytest.raises(ValueError, match="has no skmdn-model.json"):
+        load(foreign)
+    with pytest.raises(FileNotFoundError):
+        load(tmp_path / "missing.skmdn")
+
+
+def test_newer_format_and_tampered_contents_are_refused(saved, tmp_path):
+    _, path = saved
+
+    def newer(m):
+        return {**m, "format_version": 99}
+
+    with pytest.raises(ValueError, match="model format 99.*Upgrade skmdn"):
+        load(_rewrite(path, tmp_path / "newer.skmdn", manifest=newer))
+
+    def other_class(m):
+        return {**m, "model": {**m["model"], "class": "os.system"}}
+
+    with pytest.raises(ValueError, match="unknown estimator class 'os.system'"):
+        load(_rewrite(path, tmp_path / "cls.skmdn", manifest=other_class))
+
+    def bad_scale(m):
+        fitted = {**m["model"]["fitted"], "y_scale_": [-1.0]}
+        return {**m, "model": {**m["model"], "fitted": fitted}}
+
+    with pytest.raises(ValueError, match="y_scale_ must be positive"):
+        load(_rewrite(path, tmp_path / "scale.skmdn", manifest=bad_scale))
+
+    def bad_param(m):
+        params = {**m["model"]["params"], "n_components": -3}
+        return {**m, "model": {**m["model"], "params": params}}
+
+    with pytest.raises(ValueError, match="n_components"):
+        load(_rewrite(path, tmp_path / "param.skmdn", manifest=bad_param))
+
+    wrong = io.BytesIO()
+    torch.save({"head.weight": torch.zeros(3, 3)}, wrong)
+    members = {"network-0.pt": wrong.getvalue()}
+    with pytest.raises(ValueError, match="do not fit the network"):
+        load(_rewrite(path, tmp_path / "weights.skmdn", members=members))
+
+
+class _Payload:
+    """Pickles to a call that would create a file if it were run."""
+
+    def __init__(self, target):
+        self.target = target
+
+    def __reduce__(self):
+        return (open, (str(self.target), "w"))
+
+
+def test_a_crafted_pickle_in_place_of_the_weights_is_never_run(saved, tmp_path):
+    _, path = saved
+    target = tmp_path / "pwned"
+    members = {"network-0.pt": pickle.dumps({"head.weight": _Payload(target)})}
+    with pytest.raises(ValueError, match="not a plain file of tensors"):
+        load(_rewrite(path, tmp_path / "evil.skmdn", members=members))
+    torch_pickle = io.BytesIO()
+    torch.save({"head.weight": _Payload(target)}, torch_pickle)
+    members = {"network-0.pt": torch_pickle.getvalue()}
+    with pytest.raises(ValueError, match="not a plain file of tensors"):
+        load(_rewrite(path, tmp_path / "evil2.skmdn", members=members))
+    assert not target.exists()
+
+
+def test_load_is_public():
+    assert skmdn.load is load
+    assert "load" in skmdn.__all__
