@@ -183,3 +183,14 @@ def test_a_crafted_pickle_in_place_of_the_weights_is_never_run(saved, tmp_path):
 def test_load_is_public():
     assert skmdn.load is load
     assert "load" in skmdn.__all__
+
+
+def test_a_model_for_cuda_loads_and_predicts_on_the_cpu(saved, data, tmp_path):
+    mdn, _ = saved
+    X, y = data
+    cuda_model = pickle.loads(pickle.dumps(mdn)).set_params(device="cuda")
+    cuda_model.save(tmp_path / "cuda.skmdn")
+    loaded = load(tmp_path / "cuda.skmdn")
+    assert loaded.device == "cuda"
+    assert next(loaded.net_.module_.parameters()).device.type == "cpu"
+    assert_array_equal(loaded.score_samples(X, y), mdn.score_samples(X, y))
