@@ -27,7 +27,11 @@ from ._checks import (
     check_rng,
     check_sample_weights,
 )
-from ._distributions import MixtureDistribution, MultivariateMixtureDistribution
+from ._distributions import (
+    HighestDensityRegion,
+    MixtureDistribution,
+    MultivariateMixtureDistribution,
+)
 from ._skorch import CHUNK_ROWS
 
 __all__ = ["BaseMixtureRegressor", "combine_mixtures", "mixture_from_network"]
@@ -116,6 +120,29 @@ def check_numeric_columns(X):
             "sklearn.compose.ColumnTransformer and "
             "sklearn.preprocessing.OneHotEncoder in a Pipeline."
         )
+
+
+def _concatenate_regions(parts):
+    """One :class:`HighestDensityRegion` of the rows of several."""
+    if len(parts) == 1:
+        return parts[0]
+    width = max(part.intervals.shape[1] for part in parts)
+    intervals = np.concatenate(
+        [
+            np.pad(
+                part.intervals,
+                ((0, 0), (0, width - part.intervals.shape[1]), (0, 0)),
+                constant_values=np.nan,
+            )
+            for part in parts
+        ]
+    )
+    return HighestDensityRegion(
+        intervals,
+        np.concatenate([part.n_intervals for part in parts]),
+        np.concatenate([part.threshold for part in parts]),
+        np.concatenate([part.coverage for part in parts]),
+    )
 
 
 def _reject_bool_integers(estimator):
@@ -473,7 +500,13 @@ class BaseMixtureRegressor(RegressorMixin, BaseEstimator, metaclass=ABCMeta):
                     "method='hdr' needs a single output; use "
                     "predict_dist(X).marginal(j).hdr(coverage) per output."
                 )
-            return self.predict_dist(X).hdr(coverage)
+            # Row chunks, so that memory stays bounded on many rows.
+            X = self._validated_X(X)
+            parts = [
+                self._dist_of(X[start : start + self._chunk_rows]).hdr(coverage)
+                for start in range(0, len(X), self._chunk_rows)
+            ]
+            return _concatenate_regions(parts)
 
         def interval_of(dist):
             if self.n_outputs_ == 1:

@@ -109,3 +109,15 @@ def test_row_chunks_do_not_change_any_result(fitted, sinusoid, monkeypatch):
     draws = fitted.sample(X, n_samples=3, random_state=0)
     assert draws.shape == (len(y), 3)
     assert_allclose(draws, fitted.sample(X, n_samples=3, random_state=0))
+
+
+def test_hdr_intervals_are_computed_in_chunks_of_rows(fitted, sinusoid, monkeypatch):
+    X, _ = sinusoid
+    whole = fitted.predict_interval(X[:50], 0.9, method="hdr")
+    monkeypatch.setattr(type(fitted), "_chunk_rows", 7)
+    chunked = fitted.predict_interval(X[:50], 0.9, method="hdr")
+    assert_allclose(chunked.n_intervals, whole.n_intervals)
+    width = whole.intervals.shape[1]
+    assert chunked.intervals.shape == whole.intervals.shape
+    assert_allclose(chunked.intervals[:, :width], whole.intervals, rtol=1e-5)
+    assert_allclose(chunked.coverage, whole.coverage, rtol=1e-6)
