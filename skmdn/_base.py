@@ -27,11 +27,9 @@ from ._checks import (
     check_rng,
     check_sample_weights,
 )
-from ._distributions import (
-    HighestDensityRegion,
-    MixtureDistribution,
-    MultivariateMixtureDistribution,
-)
+from ._distributions import MixtureDistribution, MultivariateMixtureDistribution
+from ._distributions._hdr import concatenate_regions
+from ._distributions._kernels import row_chunks
 from ._skorch import CHUNK_ROWS
 
 __all__ = ["BaseMixtureRegressor", "combine_mixtures", "mixture_from_network"]
@@ -63,14 +61,13 @@ def mixture_from_network(log_weights, means, scales, y_mean, y_scale):
     if scales.ndim == 4:
         # Cholesky factor of D Sigma D for D = diag(y_scale).
         tril = scales * y_scale[:, None]
-        if means.shape[2] == 1:
-            scales = tril[..., 0]
+        first = tril[..., 0, 0]
     else:
         scales = scales * y_scale
-        tril = None
+        tril, first = None, scales[..., 0]
     if means.shape[2] == 1:
         return MixtureDistribution._from_validated(
-            weights, means[..., 0], scales[..., 0], log_weights=log_weights
+            weights, means[..., 0], first, log_weights=log_weights
         )
     if tril is None:
         tril = scales[..., :, None] * np.eye(scales.shape[2])
@@ -120,29 +117,6 @@ def check_numeric_columns(X):
             "sklearn.compose.ColumnTransformer and "
             "sklearn.preprocessing.OneHotEncoder in a Pipeline."
         )
-
-
-def _concatenate_regions(parts):
-    """One :class:`HighestDensityRegion` of the rows of several."""
-    if len(parts) == 1:
-        return parts[0]
-    width = max(part.intervals.shape[1] for part in parts)
-    intervals = np.concatenate(
-        [
-            np.pad(
-                part.intervals,
-                ((0, 0), (0, width - part.intervals.shape[1]), (0, 0)),
-                constant_values=np.nan,
-            )
-            for part in parts
-        ]
-    )
-    return HighestDensityRegion(
-        intervals,
-        np.concatenate([part.n_intervals for part in parts]),
-        np.concatenate([part.threshold for part in parts]),
-        np.concatenate([part.coverage for part in parts]),
-    )
 
 
 def _reject_bool_integers(estimator):
@@ -269,17 +243,19 @@ class BaseMixtureRegressor(RegressorMixin, BaseEstimator, metaclass=ABCMeta):
         """
         return self._dist_of(self._validated_X(X))
 
-    def _map_rows(self, X, fn, *row_args):
+    def _map_rows(self, X, fn, *row_args, concatenate=None):
         """``fn(dist, *row_args)`` on chunks of the validated rows ``X``.
 
         ``row_args`` are arrays with one entry per row of ``X``, sliced with
         it; ``fn`` returns an array or a tuple of arrays, concatenated over
-        the chunks.
+        the chunks, or anything that ``concatenate(parts)`` joins.
         """
-        parts = []
-        for start in range(0, len(X), self._chunk_rows):
-            rows = slice(start, start + self._chunk_rows)
-            parts.append(fn(self._dist_of(X[rows]), *(a[rows] for a in row_args)))
+        parts = [
+            fn(self._dist_of(X[rows]), *(a[rows] for a in row_args))
+            for rows in row_chunks(len(X), 1, self._chunk_rows)
+        ]
+        if concatenate is not None:
+            return concatenate(parts)
         if isinstance(parts[0], tuple):
             return tuple(np.concatenate(p) for p in zip(*parts))
         return np.concatenate(parts)
@@ -500,13 +476,11 @@ class BaseMixtureRegressor(RegressorMixin, BaseEstimator, metaclass=ABCMeta):
                     "method='hdr' needs a single output; use "
                     "predict_dist(X).marginal(j).hdr(coverage) per output."
                 )
-            # Row chunks, so that memory stays bounded on many rows.
-            X = self._validated_X(X)
-            parts = [
-                self._dist_of(X[start : start + self._chunk_rows]).hdr(coverage)
-                for start in range(0, len(X), self._chunk_rows)
-            ]
-            return _concatenate_regions(parts)
+            return self._map_rows(
+                self._validated_X(X),
+                lambda dist: dist.hdr(coverage),
+                concatenate=concatenate_regions,
+            )
 
         def interval_of(dist):
             if self.n_outputs_ == 1:

@@ -72,13 +72,17 @@ def check_no_nan(arr: NDArray, name: str) -> None:
 def as_float_array(value: ArrayLike, name: str, copy: bool = True) -> NDArray:
     """A float64 array of ``value`` (a copy unless ``copy=False``), or a
     ValueError naming ``name``."""
-    if np.iscomplexobj(value):
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must be a numeric array: {exc}") from exc
+    if np.iscomplexobj(arr):
         # NumPy would silently keep the real part.
         raise ValueError(f"{name} must be real; got complex values.")
     try:
         if copy:
-            return np.array(value, dtype=np.float64)
-        return np.asarray(value, dtype=np.float64)
+            return np.array(arr, dtype=np.float64)
+        return np.asarray(arr, dtype=np.float64)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{name} must be a numeric array: {exc}") from exc
 
@@ -147,24 +151,32 @@ def as_points(
 
 
 def check_sample_weights(sample_weight, n_samples: int) -> NDArray:
-    """Finite, non-negative weights of ``n_samples`` rows, not all zero."""
-    try:
-        sw = np.asarray(sample_weight, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"sample_weight must be numeric: {exc}") from exc
+    """Finite, non-negative weights of ``n_samples`` rows, not all zero.
+
+    A scalar is the same weight for every row; a column ``(n, 1)`` is read
+    as ``(n,)``.
+    """
+    sw = as_float_array(sample_weight, "sample_weight", copy=False)
     if sw.ndim == 0:
         sw = np.full(n_samples, float(sw))
+    if sw.ndim == 2 and sw.shape[1] == 1:
+        sw = sw[:, 0]
     if sw.ndim != 1 or sw.shape[0] != n_samples:
+        entries = sw.shape[0] if sw.ndim == 1 else sw.size
         raise ValueError(
-            f"sample_weight must have shape ({n_samples},), one weight per "
-            f"sample; got shape {sw.shape}."
+            f"sample_weight has {entries} entries but there are {n_samples} "
+            f"samples: it must have shape ({n_samples},); got shape {sw.shape}."
         )
     if not np.all(np.isfinite(sw)):
-        raise ValueError("sample_weight contains NaN or infinite values.")
+        raise ValueError(
+            "sample_weight contains NaN or infinite values; weights must be finite."
+        )
     if np.any(sw < 0):
         raise ValueError(
             f"sample_weight must be non-negative; got minimum {sw.min()!r}."
         )
     if not np.any(sw > 0):
-        raise ValueError("sample_weight must have at least one positive value.")
+        raise ValueError(
+            "sample_weight must have at least one positive value; all are zero."
+        )
     return sw

@@ -238,9 +238,8 @@ def _set_common(estimator, fitted):
 
 
 def _build_regressor(model, archive):
-    from ._module import MixtureDensityNetwork, MixtureNLLLoss
     from ._regressor import MDNRegressor
-    from ._skorch import build_net
+    from ._skorch import build_net, select_member
 
     if model.get("class") != "MDNRegressor":
         raise ValueError(f"an ensemble member is a {model.get('class')!r}")
@@ -264,35 +263,27 @@ def _build_regressor(model, archive):
         if isinstance(value, float) and not math.isfinite(value):
             raise ValueError(f"{name} must be finite")
         setattr(mdn, name, value)
-    hidden = mdn._check_hidden_layer_sizes()
-    module = MixtureDensityNetwork(
-        n_features=p,
-        n_outputs=d,
-        n_components=mdn.n_components,
-        hidden_layer_sizes=hidden,
-        activation=mdn.activation,
-        min_scale=mdn.min_scale,
-        covariance_type=mdn.covariance_type,
-    )
-    try:
-        module.load_state_dict(_read_weights(archive, int(fitted["network"])))
-    except RuntimeError as exc:  # missing, unexpected or misshapen tensors
-        raise ValueError(f"the weights do not fit the network: {exc}") from None
-    module.eval()
+    # The net is built as fit builds it, on the CPU, and only holds the
+    # saved network: it is not trained again, so any resolved schedule does.
     params = mdn.get_params(deep=False)
     params["batch_size"], params["patience"] = mdn._resolve_schedule(1000)
     net = build_net(
         params,
         n_features=p,
         n_outputs=d,
-        hidden_layer_sizes=hidden,
+        hidden_layer_sizes=mdn._check_hidden_layer_sizes(),
         seeds=[0],
         valid_ds=None,
     )
     net.set_params(device="cpu")
     net.initialize()
-    net.module_ = module
-    net.criterion_ = MixtureNLLLoss()
+    state = _read_weights(archive, int(fitted["network"]))
+    try:
+        net.module_.network.load_state_dict(state)
+    except RuntimeError as exc:  # missing, unexpected or misshapen tensors
+        raise ValueError(f"the weights do not fit the network: {exc}") from None
+    select_member(net, 0)
+    net.module_.eval()
     mdn.net_ = net
     return mdn
 

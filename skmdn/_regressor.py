@@ -8,11 +8,12 @@ import numpy as np
 import torch
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import _check_sample_weight, validate_data
+from sklearn.utils.validation import validate_data
 
 from ._base import BaseMixtureRegressor, check_numeric_columns, mixture_from_network
 from ._checks import check_sample_weights
-from ._module import ACTIVATIONS, COVARIANCE_TYPES, MixtureNLLLoss
+from ._distributions._kernels import row_chunks
+from ._module import ACTIVATIONS, COVARIANCE_TYPES
 from ._skorch import (
     CHUNK_ROWS,
     OPTIMIZERS,
@@ -20,6 +21,7 @@ from ._skorch import (
     as_float_tensor,
     build_net,
     forward_mixture,
+    select_member,
     torch_threads,
 )
 
@@ -365,7 +367,6 @@ class MDNRegressor(BaseMixtureRegressor):
         )
         y = self._check_fit_target(y)
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
             sample_weight = check_sample_weights(sample_weight, len(X))
         reuse = self.warm_start and hasattr(self, "net_")
         if reuse and not self._is_compatible_fit(X, y):
@@ -380,6 +381,20 @@ class MDNRegressor(BaseMixtureRegressor):
             self.x_mean_, self.x_scale_ = _weighted_moments(X, sample_weight)
             self.y_mean_, self.y_scale_ = _weighted_moments(y, sample_weight)
         return X, y, sample_weight, reuse
+
+    def _copy_preparation(self, other):
+        """Take the validated sizes and standardization of ``other``'s data."""
+        for name in (
+            "n_features_in_",
+            "feature_names_in_",
+            "n_outputs_",
+            "x_mean_",
+            "x_scale_",
+            "y_mean_",
+            "y_scale_",
+        ):
+            if hasattr(other, name):
+                setattr(self, name, getattr(other, name))
 
     def _draw_split(self, n_samples):
         """Seeds of the ``n_init`` networks and the validation split.
@@ -467,7 +482,8 @@ class MDNRegressor(BaseMixtureRegressor):
         # Inputs beyond the float32 range would become inf in the network;
         # a thousand orders of magnitude outside the training data are
         # extrapolation either way, so they are clipped to a finite bound.
-        Xs = np.clip((X - self.x_mean_) / self.x_scale_, -INPUT_BOUND, INPUT_BOUND)
+        Xs = (X - self.x_mean_) / self.x_scale_
+        np.clip(Xs, -INPUT_BOUND, INPUT_BOUND, out=Xs)
         outputs = forward_mixture(self.net_.module_, Xs, self.num_threads)
         bad = ~np.all([np.isfinite(a).reshape(len(X), -1).all(1) for a in outputs], 0)
         if np.any(bad):
@@ -493,8 +509,10 @@ def fit_together(members, X, y, sample_weight):
     hidden = lead._check_hidden_layer_sizes()
     lead._check_device()
     with torch_threads(lead.num_threads):
-        for member in members:
-            Xv, yv, sw, reuse = member._prepare_fit(X, y, sample_weight)
+        Xv, yv, sw, reuse = lead._prepare_fit(X, y, sample_weight)
+        # The members see the same data: validated and standardized once.
+        for member in members[1:]:
+            member._copy_preparation(lead)
         Xs = (Xv - lead.x_mean_) / lead.x_scale_
         ys = (yv - lead.y_mean_) / lead.y_scale_
         device = lead.device
@@ -520,24 +538,22 @@ def fit_together(members, X, y, sample_weight):
             train_ds = full.subset(rows)
             valid_ds = full.subset(torch.as_tensor(valid_rows, device=device))
         elif valid_rows is not None:
-
-            def stack(which):
-                return torch.as_tensor(
-                    np.stack(
-                        [split[which] for split in splits for _ in range(lead.n_init)]
-                    ),
+            # Row m of an index holds network m's rows; a member's restarts
+            # share its split.
+            index = [
+                torch.as_tensor(
+                    np.stack([s[which] for s in splits for _ in range(lead.n_init)]),
                     device=device,
                 )
-
-            train_index, valid_index, valid_ds = stack(1), stack(2), full
+                for which in (1, 2)
+            ]
+            (train_index, valid_index), valid_ds = index, full
         n_train = len(Xs) if train_rows is None else len(train_rows)
         params = lead.get_params(deep=False)
-        params["batch_size"], params["patience"] = lead._resolve_schedule(n_train)
+        batch_size, patience = lead._resolve_schedule(n_train)
+        params.update(batch_size=batch_size, patience=patience)
         for member in members:
-            member.batch_size_, member.patience_ = (
-                params["batch_size"],
-                params["patience"],
-            )
+            member.batch_size_, member.patience_ = batch_size, patience
         net = build_net(
             params,
             n_features=Xs.shape[1],
@@ -569,8 +585,7 @@ def fit_together(members, X, y, sample_weight):
             block = slice(g * lead.n_init, (g + 1) * lead.n_init)
             m = g * lead.n_init + int(np.argmin(training.best_nll_[block]))
             member_net = net if g == 0 else _member_net(net)
-            member_net.module_ = stack_module.member(m)
-            member_net.criterion_ = MixtureNLLLoss()
+            select_member(member_net, m, stack_module)
             _check_finite_outputs(member_net.module_, Xs)
             member._set_fitted(member_net, training, m)
     return members
@@ -586,8 +601,8 @@ def _member_net(net):
 
 def _check_finite_outputs(module, Xs):
     outputs = []
-    for start in range(0, len(Xs), CHUNK_ROWS):
-        outputs += forward_mixture(module, Xs[start : start + CHUNK_ROWS])
+    for rows in row_chunks(len(Xs), 1, CHUNK_ROWS):
+        outputs += forward_mixture(module, Xs[rows])
     if not all(np.isfinite(a).all() for a in outputs):
         raise FloatingPointError(
             "Training produced a network with non-finite outputs; try a "

@@ -281,6 +281,15 @@ AVERAGE_TAIL = 10.0
 DIVERGED_NLL = 1e6
 
 
+def diverged(epoch, key, value):
+    """The error for a training loss that is not finite or has blown up."""
+    return FloatingPointError(
+        f"Training diverged at epoch {epoch}: {key} is {value}. Try a smaller "
+        "lr, gradient_clip, a larger min_scale or check the data for extreme "
+        "values."
+    )
+
+
 class EpochLoss(Callback):
     """Record the epoch's mean train and validation losses, and check them.
 
@@ -307,11 +316,7 @@ class EpochLoss(Callback):
                 continue
             value = total / count
             if not value < DIVERGED_NLL:
-                raise FloatingPointError(
-                    f"Training diverged at epoch {row['epoch']}: {key} is {value}. "
-                    "Try a smaller lr, gradient_clip, a larger min_scale or "
-                    "check the data for extreme values."
-                )
+                raise diverged(row["epoch"], key, value)
             is_best = value < self.best_.get(key, math.inf)
             if is_best:
                 self.best_[key] = value
@@ -327,13 +332,14 @@ class MemberTraining(Callback):
     what ``skorch.callbacks.EarlyStopping`` (with ``load_best``),
     ``LRScheduler("ReduceLROnPlateau")`` and ``GradientNormClipping`` would
     give a network trained alone. It keeps each member's validation NLL,
-    best epoch and best weights; a member whose NLL has not improved by
-    ``threshold`` for ``patience`` epochs is finished and stops updating;
-    training ends when every member is finished. A member's learning rate is
-    the optimizer's times its own factor (the update of Adam, AdamW and SGD
-    is proportional to the learning rate, so the step is scaled after it is
-    taken); the factor halves after ``max(1, patience // 3)`` epochs without
-    improvement when ``lr_schedule="plateau"``.
+    best epoch and best weights. A member whose NLL has not improved by
+    ``threshold`` for ``patience`` epochs is finished: it trains on with the
+    others, and its best weights are restored at the end, which is the same
+    as having stopped it; training ends when every member is finished. A
+    member's learning rate is the optimizer's times its own factor (the
+    update of Adam, AdamW and SGD is proportional to the learning rate, so
+    the step is scaled after it is taken); the factor halves after
+    ``plateau_patience`` epochs without improvement.
 
     Parameters
     ----------
@@ -408,12 +414,14 @@ class MemberTraining(Callback):
         # The parameter tensors, listed once: module.parameters() walks the
         # module tree, a noticeable part of a small network's step.
         self._params = list(net.module_.parameters())
-        self._average = None
+        self._average = self._spare = None
         if self.average_steps:
             self._average = [p.detach().clone() for p in self._params]
+            self._spare = [torch.empty_like(p) for p in self._params]
         self._n_steps = 0
-        device = next(net.module_.parameters()).device
-        self._loss_sum = torch.zeros(m, dtype=torch.float64, device=device)
+        self._loss_sum = torch.zeros(
+            m, dtype=torch.float64, device=self._params[0].device
+        )
         self._loss_count = 0
         self.best_epoch_ = 0
         self.stopped_epoch_ = 0
@@ -426,14 +434,11 @@ class MemberTraining(Callback):
     def on_grad_computed(self, net, named_parameters, training=False, **kwargs):
         if not (training and self.gradient_clip):
             return
-        grads = [p.grad for _, p in named_parameters if p.grad is not None]
         if net.module_.n_members == 1:
-            # One network: the norm of all its gradients, as
-            # torch.nn.utils.clip_grad_norm_ computes it.
-            torch.nn.utils.clip_grad_norm_(
-                list(net.module_.parameters()), self.gradient_clip
-            )
+            # One network: the norm of all its gradients.
+            torch.nn.utils.clip_grad_norm_(self._params, self.gradient_clip)
             return
+        grads = [p.grad for p in self._params if p.grad is not None]
         sq = sum(g.square().flatten(1).sum(1) for g in grads)
         coef = (self.gradient_clip / (sq.sqrt() + 1e-6)).clamp(max=1.0)
         for g in grads:
@@ -472,11 +477,10 @@ class MemberTraining(Callback):
         """Exchange the network's weights with their running average."""
         if self._average is None:
             return
-        params = self._params
         with torch.no_grad():
-            current = [p.detach().clone() for p in params]
-            torch._foreach_copy_(params, self._average)
-            self._average = current
+            torch._foreach_copy_(self._spare, self._params)
+            torch._foreach_copy_(self._params, self._average)
+        self._average, self._spare = self._spare, self._average
 
     def _apply_factors(self, net):
         """Set the optimizer's rate to the largest factor, scale the others.
@@ -494,10 +498,9 @@ class MemberTraining(Callback):
         if np.all(ratio == 1.0):
             self._weights = self._old = None
             return
-        params = list(net.module_.parameters())
-        self._old = [torch.empty_like(p) for p in params]
+        self._old = [torch.empty_like(p) for p in self._params]
         self._weights = []
-        for p in params:
+        for p in self._params:
             w = torch.as_tensor(1.0 - ratio, dtype=p.dtype, device=p.device)
             self._weights.append(w.view(-1, *([1] * (p.ndim - 1))).expand_as(p).clone())
 
@@ -517,12 +520,9 @@ class MemberTraining(Callback):
                 y, w = target if isinstance(target, tuple) else (target, None)
                 log_prob = mixture_log_prob(module(X), y)
                 log_prob = log_prob.reshape(module.n_members, -1)  # [M, B]
-                if w is None:
-                    total = total - log_prob.sum(-1)
-                else:
-                    total = total - (log_prob * w.reshape(-1, log_prob.shape[1])).sum(
-                        -1
-                    )
+                if w is not None:
+                    log_prob = log_prob * w.reshape(log_prob.shape)
+                total = total - log_prob.sum(-1)
         module.train()
         if ds.sample_weight is None:
             return (total / n).double().cpu().numpy()
@@ -560,18 +560,14 @@ class MemberTraining(Callback):
             raise StopTraining
 
     def _check_divergence(self, net, epoch, train):
-        diverged = ~(train < DIVERGED_NLL) & ~self.diverged_
-        if not np.any(diverged):
+        new = ~(train < DIVERGED_NLL) & ~self.diverged_
+        if not np.any(new):
             return
-        self.diverged_ |= diverged
-        self.finished_ |= diverged
+        self.diverged_ |= new
+        self.finished_ |= new
         if self.diverged_.all():
-            raise FloatingPointError(
-                f"Training diverged at epoch {epoch}: train_loss is "
-                f"{train[diverged][0]}. Try a smaller lr, gradient_clip, a "
-                "larger min_scale or check the data for extreme values."
-            )
-        for m in np.flatnonzero(diverged):
+            raise diverged(epoch, "train_loss", train[new][0])
+        for m in np.flatnonzero(new):
             if self._best_state[m] is not None:
                 net.module_.restore_member(m, self._best_state[m])
 
@@ -757,16 +753,19 @@ def build_net(
     )
 
 
-def select_member(net, member=None):
-    """Replace the trained stack of ``net`` by one member, the best by default.
+def select_member(net, member=None, stack=None):
+    """Put one trained network of a stack into ``net``, the best by default.
 
-    The best member has the lowest validation NLL (or training NLL without
-    early stopping). Returns the :class:`MemberTraining` callback, with the
-    chosen member's ``best_epoch_``.
+    ``stack`` is the trained :class:`~skmdn._stacked.StackedMixtureNetwork`
+    (``net.module_`` by default); the best member has the lowest validation
+    NLL (or training NLL without early stopping). Returns the
+    :class:`MemberTraining` callback, with the chosen member's
+    ``best_epoch_``.
     """
     training = dict(net.callbacks_)["mdn_training"]
+    stack = net.module_ if stack is None else stack
     m = training.best_member_ if member is None else member
-    net.module_ = net.module_.member(m)
+    net.module_ = stack.member(m)
     net.criterion_ = MixtureNLLLoss()
     return training
 

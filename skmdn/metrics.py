@@ -29,7 +29,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.special import ndtr
 
 from ._checks import INV_SQRT_2PI as _INV_SQRT_2PI
-from ._checks import as_float_array
+from ._checks import as_float_array, check_sample_weights
 from ._distributions import (
     BaseMixtureDistribution,
     MixtureDistribution,
@@ -97,10 +97,15 @@ def _as_distribution(y_pred: Any, metric: str | None = None):
     return dist
 
 
-def _check_1d(values: ArrayLike, name: str, n: int | None = None) -> NDArray:
+def _non_empty(values: ArrayLike, name: str) -> NDArray:
     arr = as_float_array(values, name, copy=False)
     if arr.size == 0:
         raise ValueError(f"{name} is empty: a score needs at least one sample.")
+    return arr
+
+
+def _check_1d(values: ArrayLike, name: str, n: int | None = None) -> NDArray:
+    arr = _non_empty(values, name)
     if arr.ndim == 2 and arr.shape[1] == 1:
         arr = arr[:, 0]
     if arr.ndim != 1:
@@ -121,9 +126,7 @@ def _check_y_true(y_true: ArrayLike, dist) -> NDArray:
         y = _check_1d(y_true, "y_true", len(dist))
     else:
         n, d = len(dist), dist.n_outputs
-        y = as_float_array(y_true, "y_true", copy=False)
-        if y.size == 0:
-            raise ValueError("y_true is empty: a score needs at least one sample.")
+        y = _non_empty(y_true, "y_true")
         if y.shape != (n, d):
             raise ValueError(
                 f"y_true must have shape ({n}, {d}) for a predictive distribution "
@@ -137,18 +140,7 @@ def _check_y_true(y_true: ArrayLike, dist) -> NDArray:
 
 
 def _check_sample_weight(sample_weight: ArrayLike | None, n: int) -> NDArray | None:
-    if sample_weight is None:
-        return None
-    sw = _check_1d(sample_weight, "sample_weight")
-    if sw.shape[0] != n:
-        raise ValueError(
-            f"sample_weight has {sw.shape[0]} entries but there are {n} samples."
-        )
-    if not np.all(np.isfinite(sw)) or np.any(sw < 0):
-        raise ValueError("sample_weight must be finite and non-negative.")
-    if sw.sum() <= 0:
-        raise ValueError("sample_weight must not sum to zero.")
-    return sw
+    return None if sample_weight is None else check_sample_weights(sample_weight, n)
 
 
 def _check_levels(levels: ArrayLike | None) -> NDArray:

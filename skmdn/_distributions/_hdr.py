@@ -771,3 +771,27 @@ class HighestDensityRegion:
             f"HighestDensityRegion(n_rows={len(self)}, "
             f"max_intervals={self.intervals.shape[1]})"
         )
+
+
+def concatenate_regions(parts):
+    """One :class:`HighestDensityRegion` of the rows of several, in order."""
+    if len(parts) == 1:
+        return parts[0]
+    width = max(part.intervals.shape[1] for part in parts)
+    intervals = np.concatenate(
+        [
+            np.pad(
+                part.intervals,
+                ((0, 0), (0, width - part.intervals.shape[1]), (0, 0)),
+                constant_values=np.nan,
+            )
+            for part in parts
+        ]
+    )
+    return HighestDensityRegion(
+        intervals,
+        *(
+            np.concatenate([getattr(part, name) for part in parts])
+            for name in ("n_intervals", "threshold", "coverage")
+        ),
+    )
