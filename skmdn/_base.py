@@ -12,6 +12,7 @@ validation happens once, where the user's data come in.
 
 from __future__ import annotations
 
+import copyreg
 from abc import ABCMeta, abstractmethod
 from numbers import Integral
 
@@ -215,6 +216,40 @@ class BaseMixtureRegressor(RegressorMixin, BaseEstimator, metaclass=ABCMeta):
         from ._persistence import save
 
         save(self, path)
+
+    # Two ways to persist. Pickle (and copy, joblib, cloudpickle) goes through
+    # ``__reduce_ex__`` and keeps the whole object, training history and
+    # callbacks included. Libraries that persist objects through
+    # ``__getstate__`` / ``__setstate__`` without pickle, as ``skops.io``
+    # does, get the fitted model as plain data and NumPy arrays (the content
+    # of a ``save`` file), so that loading it trusts skmdn's estimator
+    # classes only and unpickles nothing.
+    def __reduce_ex__(self, protocol):
+        return (copyreg.__newobj__, (type(self),), BaseEstimator.__getstate__(self))
+
+    def __getstate__(self):
+        from ._persistence import portable_state
+
+        if hasattr(self, "n_outputs_"):
+            try:
+                return portable_state(self)
+            except TypeError:  # an ensemble of other regressors
+                pass
+        return BaseEstimator.__getstate__(self)
+
+    def __setstate__(self, state):
+        from ._persistence import from_portable_state, is_portable_state
+
+        if not is_portable_state(state):
+            BaseEstimator.__setstate__(self, state)
+            return
+        model = from_portable_state(state)
+        if type(model) is not type(self):
+            raise ValueError(
+                f"the saved state is of a {type(model).__name__}, not of a "
+                f"{type(self).__name__}."
+            )
+        self.__dict__.update(model.__dict__)
 
     def _validated_X(self, X):
         check_is_fitted(self)

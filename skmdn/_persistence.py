@@ -41,6 +41,42 @@ _NOT_SAVED = {"callbacks": None}
 
 def save(estimator, path) -> None:
     """Write a fitted ``MDNRegressor`` or ``MDNEnsembleRegressor`` to ``path``."""
+    manifest, weights = describe(estimator)
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(MANIFEST, json.dumps(manifest, indent=1, allow_nan=False))
+        for i, state in enumerate(weights):
+            buffer = io.BytesIO()
+            torch.save(state, buffer)
+            archive.writestr(f"network-{i}.pt", buffer.getvalue())
+
+
+def load(path):
+    """Read a model written by ``save``; see :func:`skmdn.load`."""
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        if isinstance(exc, FileNotFoundError):
+            raise
+        raise ValueError(f"{path} is not an skmdn model file: {exc}") from exc
+    with archive:
+        try:
+            raw = archive.read(MANIFEST)
+        except KeyError:
+            raise ValueError(
+                f"{path} is not an skmdn model file: it has no {MANIFEST}."
+            ) from None
+        except (zipfile.BadZipFile, OSError, EOFError) as exc:
+            raise ValueError(f"{path} is damaged: {exc}") from exc
+        try:
+            manifest = json.loads(raw)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ValueError(f"{path} has a damaged {MANIFEST}: {exc}") from exc
+        _check_manifest(manifest, path)
+        return _build(manifest["model"], lambda i: _read_weights(archive, i), path)
+
+
+def describe(estimator):
+    """The manifest (plain JSON data) and the networks' weights (CPU tensors)."""
     from sklearn.utils.validation import check_is_fitted
 
     from . import __version__
@@ -57,26 +93,53 @@ def save(estimator, path) -> None:
         },
         "model": _describe(estimator, networks),
     }
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(MANIFEST, json.dumps(manifest, indent=1, allow_nan=False))
-        for i, module in enumerate(networks):
-            buffer = io.BytesIO()
-            state = {k: v.detach().cpu() for k, v in module.state_dict().items()}
-            torch.save(state, buffer)
-            archive.writestr(f"network-{i}.pt", buffer.getvalue())
+    weights = [
+        {k: v.detach().cpu() for k, v in module.state_dict().items()}
+        for module in networks
+    ]
+    return manifest, weights
 
 
-def load(path):
-    """Read a model written by ``save``; see :func:`skmdn.load`."""
-    try:
-        archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
-        if isinstance(exc, FileNotFoundError):
-            raise
-        raise ValueError(f"{path} is not an skmdn model file: {exc}") from exc
-    with archive:
-        manifest = _read_manifest(archive, path)
-        return _build(manifest["model"], archive, path)
+# ------------------------------------------------------------------- skops
+# skops.io (and anything else that persists an object through
+# ``__getstate__`` / ``__setstate__``) gets this state: the manifest as plain
+# data and the weights as NumPy arrays, so that loading trusts skmdn's
+# estimator classes only and never unpickles. Pickle keeps the whole object
+# (``BaseMixtureRegressor.__reduce_ex__``).
+PORTABLE_KEY = "__skmdn_model__"
+
+
+def portable_state(estimator):
+    """The estimator as plain data and NumPy arrays (see ``from_portable_state``)."""
+    manifest, weights = describe(estimator)
+    arrays = [{k: v.numpy() for k, v in state.items()} for state in weights]
+    return {PORTABLE_KEY: manifest, "weights": arrays}
+
+
+def is_portable_state(state):
+    return isinstance(state, dict) and PORTABLE_KEY in state
+
+
+def from_portable_state(state):
+    """Rebuild the estimator that ``portable_state`` described."""
+    where = "the skmdn model state"
+    manifest = state[PORTABLE_KEY]
+    _check_manifest(manifest, where)
+    weights = state.get("weights")
+    if not isinstance(weights, list):
+        raise ValueError(f"{where} has no list of weights.")
+
+    def read(i):
+        if not 0 <= i < len(weights) or not isinstance(weights[i], dict):
+            raise ValueError(f"it has no weights for network {i}")
+        tensors = {}
+        for name, value in weights[i].items():
+            if not isinstance(value, np.ndarray) or value.dtype.kind != "f":
+                raise ValueError(f"weight {name!r} of network {i} is not an array")
+            tensors[name] = torch.from_numpy(np.array(value))
+        return tensors
+
+    return _build(manifest["model"], read, where)
 
 
 # --------------------------------------------------------------------- save
@@ -160,19 +223,7 @@ def _plain(value):
 
 
 # --------------------------------------------------------------------- load
-def _read_manifest(archive, path):
-    try:
-        raw = archive.read(MANIFEST)
-    except KeyError:
-        raise ValueError(
-            f"{path} is not an skmdn model file: it has no {MANIFEST}."
-        ) from None
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
-        raise ValueError(f"{path} is damaged: {exc}") from exc
-    try:
-        manifest = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{path} has a damaged {MANIFEST}: {exc}") from exc
+def _check_manifest(manifest, path):
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise ValueError(f"{path} is not an skmdn model file.")
     version = manifest.get("format_version")
@@ -184,10 +235,9 @@ def _read_manifest(archive, path):
             f"{path} was written by skmdn {written} in model format {version}; "
             f"this skmdn reads format {FORMAT_VERSION} and older. Upgrade skmdn."
         )
-    return manifest
 
 
-def _build(model, archive, path):
+def _build(model, read_weights, path):
     from ._ensemble import MDNEnsembleRegressor
     from ._regressor import MDNRegressor
 
@@ -196,7 +246,7 @@ def _build(model, archive, path):
     kind = model.get("class")
     try:
         if kind == "MDNRegressor":
-            return _build_regressor(model, archive)
+            return _build_regressor(model, read_weights)
         if kind == "MDNEnsembleRegressor":
             estimator = model["estimator"]
             base = (
@@ -206,7 +256,7 @@ def _build(model, archive, path):
             )
             ensemble = MDNEnsembleRegressor(base, **model["params"])
             ensemble.estimators_ = [
-                _build_regressor(member, archive) for member in model["members"]
+                _build_regressor(member, read_weights) for member in model["members"]
             ]
             _set_common(ensemble, model["fitted"])
             return ensemble
@@ -237,7 +287,7 @@ def _set_common(estimator, fitted):
         estimator.feature_names_in_ = names
 
 
-def _build_regressor(model, archive):
+def _build_regressor(model, read_weights):
     from ._regressor import MDNRegressor
     from ._skorch import build_net, select_member
 
@@ -277,7 +327,7 @@ def _build_regressor(model, archive):
     )
     net.set_params(device="cpu")
     net.initialize()
-    state = _read_weights(archive, int(fitted["network"]))
+    state = read_weights(int(fitted["network"]))
     try:
         net.module_.network.load_state_dict(state)
     except RuntimeError as exc:  # missing, unexpected or misshapen tensors

@@ -194,3 +194,103 @@ def test_a_model_for_cuda_loads_and_predicts_on_the_cpu(saved, data, tmp_path):
     assert loaded.device == "cuda"
     assert next(loaded.net_.module_.parameters()).device.type == "cpu"
     assert_array_equal(loaded.score_samples(X, y), mdn.score_samples(X, y))
+
+
+# ---------------------------------------------------------------- skops.io
+# The types a user trusts to load an skmdn model with skops (documented in
+# docs/estimator.md, "Saving and loading").
+SKOPS_TRUSTED = [
+    "skmdn._regressor.MDNRegressor",
+    "skmdn._ensemble.MDNEnsembleRegressor",
+]
+
+
+def test_skops_round_trip_trusts_only_skmdn_classes(saved, data, tmp_path):
+    sio = pytest.importorskip("skops.io")
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    mdn, _ = saved
+    X, y = data
+    sio.dump(mdn, tmp_path / "m.skops")
+    assert sio.get_untrusted_types(file=tmp_path / "m.skops") == [SKOPS_TRUSTED[0]]
+    with pytest.raises(sio.exceptions.UntrustedTypesFoundException):
+        sio.load(tmp_path / "m.skops")
+    loaded = sio.load(tmp_path / "m.skops", trusted=SKOPS_TRUSTED)
+    for a, b in zip(_every_prediction(mdn, X, y), _every_prediction(loaded, X, y)):
+        assert_array_equal(a, b)
+    assert loaded.best_validation_nll_ == mdn.best_validation_nll_
+
+    # Inside a pipeline, and as bytes.
+    pipe = make_pipeline(StandardScaler(), MDNRegressor(**FAST)).fit(X, y)
+    blob = sio.dumps(pipe)
+    assert sio.get_untrusted_types(data=blob) == [SKOPS_TRUSTED[0]]
+    assert_array_equal(
+        sio.loads(blob, trusted=SKOPS_TRUSTED).predict(X), pipe.predict(X)
+    )
+
+
+def test_skops_ensemble_and_multi_output(data, tmp_path):
+    sio = pytest.importorskip("skops.io")
+    X, y = data
+    ens = MDNEnsembleRegressor(MDNRegressor(**FAST), n_estimators=2, random_state=0)
+    ens.fit(X, y)
+    blob = sio.dumps(ens)
+    assert sio.get_untrusted_types(data=blob) == [SKOPS_TRUSTED[1]]
+    loaded = sio.loads(blob, trusted=SKOPS_TRUSTED)
+    assert_array_equal(loaded.score_samples(X, y), ens.score_samples(X, y))
+
+    Y = np.column_stack([y, y + X[:, 1]])
+    mdn = MDNRegressor(covariance_type="full", **FAST).fit(X, Y)
+    loaded = sio.loads(sio.dumps(mdn), trusted=SKOPS_TRUSTED)
+    assert_array_equal(loaded.score_samples(X, Y), mdn.score_samples(X, Y))
+
+
+def test_skops_file_with_tampered_weights_is_a_clear_error(saved):
+    from skmdn._persistence import portable_state
+
+    mdn, _ = saved
+    state = portable_state(mdn)
+    name = next(iter(state["weights"][0]))
+    state["weights"][0][name] = "not an array"
+    with pytest.raises(ValueError, match="is not an array"):
+        MDNRegressor.__new__(MDNRegressor).__setstate__(state)
+    state = portable_state(mdn)
+    state["weights"][0][name] = state["weights"][0][name][:1]
+    with pytest.raises(ValueError, match="do not fit the network"):
+        MDNRegressor.__new__(MDNRegressor).__setstate__(state)
+    state = portable_state(mdn)
+    with pytest.raises(ValueError, match="not of a MDNEnsembleRegressor"):
+        MDNEnsembleRegressor.__new__(MDNEnsembleRegressor).__setstate__(state)
+
+
+def test_pickle_keeps_the_whole_object(saved, data):
+    # Pickle and copy do not go through the portable state: the training
+    # history and the callbacks survive.
+    import copy
+
+    mdn, _ = saved
+    X, _ = data
+    for clone in (pickle.loads(pickle.dumps(mdn)), copy.deepcopy(mdn)):
+        assert len(clone.net_.history) == len(mdn.net_.history)
+        assert_array_equal(clone.predict(X), mdn.predict(X))
+
+
+def test_a_pickled_cuda_model_and_its_skops_state_load_on_the_cpu(saved, data):
+    if torch.cuda.is_available():
+        pytest.skip("tests the mapping to the CPU on a machine without CUDA")
+    sio = pytest.importorskip("skops.io")
+    mdn, _ = saved
+    X, y = data
+    cuda_model = pickle.loads(pickle.dumps(mdn))
+    cuda_model.set_params(device="cuda")
+    cuda_model.net_.device = "cuda"
+    from skorch.exceptions import DeviceWarning
+
+    with pytest.warns(DeviceWarning, match="(?i)cuda"):
+        loaded = pickle.loads(pickle.dumps(cuda_model))
+    assert str(loaded.net_.device) == "cpu"
+    assert_array_equal(loaded.score_samples(X, y), mdn.score_samples(X, y))
+    loaded = sio.loads(sio.dumps(cuda_model), trusted=SKOPS_TRUSTED)
+    assert loaded.device == "cuda"
+    assert_array_equal(loaded.score_samples(X, y), mdn.score_samples(X, y))
