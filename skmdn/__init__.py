@@ -7,11 +7,12 @@ searches and cross-validation, and adds densities, samples and a predictive
 distribution object.
 """
 
-from . import datasets, metrics
+from . import datasets, metrics, model_selection
 from ._distributions import (
     HighestDensityRegion,
     MixtureDistribution,
     MultivariateMixtureDistribution,
+    TransformedDistribution,
 )
 from ._ensemble import MDNEnsembleRegressor
 from ._module import (
@@ -75,6 +76,7 @@ __all__ = [
     "MixtureDistribution",
     "MultivariateMixtureDistribution",
     "HighestDensityRegion",
+    "TransformedDistribution",
     "MixtureDensityNetwork",
     "MixtureNLLLoss",
     "MixtureOutput",
@@ -82,4 +84,5 @@ __all__ = [
     "datasets",
     "load",
     "metrics",
+    "model_selection",
 ]

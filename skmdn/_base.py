@@ -77,14 +77,25 @@ def mixture_from_network(log_weights, means, scales, y_mean, y_scale):
     )
 
 
-def combine_mixtures(dists):
-    """One mixture of the components of ``dists``, each with equal weight.
+def combine_mixtures(dists, member_weights=None):
+    """One mixture of the components of ``dists``.
 
     ``dists`` are distributions of the same rows and the same kind (as the
     members of an ensemble predict them); a mixture of ``m`` of them has the
-    components of all, each member's weights divided by ``m``.
+    components of all, each member's weights multiplied by its share of
+    ``member_weights`` (``1 / m`` each by default).
     """
-    weights = np.concatenate([d.weights for d in dists], axis=1) / len(dists)
+    if member_weights is None:
+        share = np.full(len(dists), 1.0 / len(dists))
+    else:
+        share = np.asarray(member_weights, dtype=float)
+        if share.shape != (len(dists),) or np.any(share < 0) or share.sum() <= 0:
+            raise ValueError(
+                f"member weights must be {len(dists)} non-negative numbers with "
+                f"a positive sum; got {member_weights!r}."
+            )
+        share = share / share.sum()
+    weights = np.concatenate([d.weights * s for d, s in zip(dists, share)], axis=1)
     means = np.concatenate([d.means for d in dists], axis=1)
     if isinstance(dists[0], MixtureDistribution):
         scales = np.concatenate([d.scales for d in dists], axis=1)
@@ -254,7 +265,16 @@ class BaseMixtureRegressor(RegressorMixin, BaseEstimator, metaclass=ABCMeta):
     def _validated_X(self, X):
         check_is_fitted(self)
         check_numeric_columns(X)
-        return validate_data(self, X, reset=False, dtype=np.float64)
+        try:
+            return validate_data(self, X, reset=False, dtype=np.float64)
+        except ValueError as exc:
+            if "features" not in str(exc) and "feature names" not in str(exc):
+                raise
+            raise ValueError(
+                f"{exc} If this model is the last step of a Pipeline, transform "
+                "X with the earlier steps first, or call "
+                "skmdn.metrics.predictive_distribution(pipeline, X), which does."
+            ) from None
 
     def predict_dist(self, X):
         """The predicted mixture of each row, as a distribution object.
@@ -340,6 +360,20 @@ class BaseMixtureRegressor(RegressorMixin, BaseEstimator, metaclass=ABCMeta):
             ensure_min_samples=0,
         )
         d = self.n_outputs_
+        if y.ndim > (2 if d == 1 else 3) or (not allow_grid and y.ndim > 2):
+            raise ValueError(
+                f"y has {y.ndim} dimensions (shape {y.shape}); this model of "
+                f"{d} output(s) takes y of shape "
+                + (f"({n_samples},)" if d == 1 else f"({n_samples}, {d})")
+                + (
+                    ""
+                    if not allow_grid
+                    else " or "
+                    + (f"({n_samples}, m)" if d == 1 else f"({n_samples}, m, {d})")
+                    + " for m points per row"
+                )
+                + "."
+            )
         if d == 1:
             paired, grid = f"({n_samples},)", f"({n_samples}, m)"
             if y.ndim == 2 and y.shape[1] == 1 and not allow_grid:
@@ -349,15 +383,21 @@ class BaseMixtureRegressor(RegressorMixin, BaseEstimator, metaclass=ABCMeta):
             paired, grid = f"({n_samples}, {d})", f"({n_samples}, m, {d})"
             if y.ndim >= 2 and y.shape[-1] != d:
                 raise ValueError(
-                    f"y has {y.shape[-1]} outputs, but the model was fitted with "
-                    f"n_outputs_={d}."
+                    f"y has {y.shape[-1]} outputs (shape {y.shape}), but the "
+                    f"model was fitted with n_outputs_={d}: pass the {d} "
+                    "outputs as the last axis, in the order used for fit."
                 )
             ok = y.ndim == 2 or (allow_grid and y.ndim == 3)
         if not ok or y.shape[0] != n_samples:
             expected = f"{paired} (one point per row of X)"
             if allow_grid:
                 expected += f" or {grid} (m points per row)"
-            raise ValueError(f"y must have shape {expected}, got {y.shape}.")
+            hint = ""
+            if d > 1 and y.ndim == 1:
+                hint = f" This model predicts {d} outputs jointly: pass all of them."
+            elif d == 1 and y.ndim == 2 and not allow_grid:
+                hint = " This model was fitted on one output."
+            raise ValueError(f"y must have shape {expected}, got {y.shape}.{hint}")
         return y
 
     def predict_proba_density(self, X, y):

@@ -362,6 +362,12 @@ class MDNRegressor(BaseMixtureRegressor):
     def _prepare_fit(self, X, y, sample_weight):
         """Validate the training data and set the standardization."""
         check_numeric_columns(X)
+        if y is not None and getattr(y, "ndim", 0) > 2:
+            raise ValueError(
+                f"y has {y.ndim} dimensions (shape {y.shape}); fit takes y of "
+                "shape (n_samples,) for one output or (n_samples, n_outputs) "
+                "for several. Reshape it, e.g. y.reshape(len(y), -1)."
+            )
         X, y = validate_data(
             self, X, y, multi_output=True, y_numeric=True, dtype=np.float64
         )

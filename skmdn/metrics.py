@@ -27,13 +27,16 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import ndtr
+from sklearn.metrics._scorer import _BaseScorer
 
 from ._checks import INV_SQRT_2PI as _INV_SQRT_2PI
 from ._checks import as_float_array, check_sample_weights
 from ._distributions import (
     BaseMixtureDistribution,
     MixtureDistribution,
+    TransformedDistribution,
 )
+from ._wrappers import distribution_of
 
 __all__ = [
     "calibration_curve",
@@ -55,14 +58,12 @@ __all__ = [
 # Elements of the (rows, K, K) pair term of the CRPS evaluated at once.
 _CRPS_CHUNK = 2**18
 
-# A Gaussian regressor can predict a standard deviation of exactly 0 (e.g. a
-# Gaussian process at a training point); it is raised to this fraction of the
-# largest predicted |mean| or std so that scores stay finite.
-_STD_FLOOR_REL = 1e-12
-
 _DEFAULT_LEVELS = np.linspace(0.05, 0.95, 19)
 
-_MIXTURES = BaseMixtureDistribution
+_DISTRIBUTIONS = (BaseMixtureDistribution, TransformedDistribution)
+
+# Quantile levels of the numerical CRPS of a transformed distribution.
+_CRPS_LEVELS = 512
 
 
 # --------------------------------------------------------------------------- #
@@ -75,7 +76,7 @@ def _as_distribution(y_pred: Any, metric: str | None = None):
     distribution of several outputs is then refused with a pointer to what
     works in several dimensions.
     """
-    if isinstance(y_pred, _MIXTURES):
+    if isinstance(y_pred, _DISTRIBUTIONS):
         dist = y_pred
     elif isinstance(y_pred, (tuple, list)) and len(y_pred) == 3:
         dist = MixtureDistribution(*y_pred)
@@ -85,9 +86,9 @@ def _as_distribution(y_pred: Any, metric: str | None = None):
             "or a tuple (weights, means, scales) of arrays of shape (n_samples, "
             f"n_components); got {type(y_pred).__name__}."
         )
-    if metric is not None and not isinstance(dist, MixtureDistribution):
-        if dist.n_outputs == 1:
-            return dist.marginal(0)
+    if metric is not None and dist.n_outputs == 1 and hasattr(dist, "marginal"):
+        return dist.marginal(0)
+    if metric is not None and dist.n_outputs > 1:
         raise ValueError(
             f"{metric} is defined for a single output, but y_pred has "
             f"n_outputs={dist.n_outputs}. Use energy_score for a multivariate "
@@ -122,7 +123,9 @@ def _check_1d(values: ArrayLike, name: str, n: int | None = None) -> NDArray:
 
 def _check_y_true(y_true: ArrayLike, dist) -> NDArray:
     """``y_true`` for ``dist``: ``(n,)`` for one output, ``(n, d)`` for ``d``."""
-    if isinstance(dist, MixtureDistribution):
+    if isinstance(dist, (MixtureDistribution, TransformedDistribution)) and (
+        dist.n_outputs == 1
+    ):
         y = _check_1d(y_true, "y_true", len(dist))
     else:
         n, d = len(dist), dist.n_outputs
@@ -260,6 +263,11 @@ def crps(
     """
     dist = _as_distribution(y_pred, "crps")
     y = _check_y_true(y_true, dist)
+    if isinstance(dist, TransformedDistribution):
+        scores = _quantile_crps(y, dist)
+        if not reduce:
+            return scores
+        return _average(scores, _check_sample_weight(sample_weight, len(y)))
     w, mu, s = dist.weights, dist.means, dist.scales
     var = s * s
     n, K = w.shape
@@ -277,6 +285,24 @@ def crps(
         return scores
     sw = _check_sample_weight(sample_weight, n)
     return _average(scores, sw)
+
+
+def _quantile_crps(y: NDArray, dist) -> NDArray:
+    """CRPS from quantiles, for distributions without a closed form.
+
+    ``CRPS = E|Y - y| - E|Y - Y'| / 2 = int_0^1 |q(t) - y| dt - int_0^1
+    q(t) (2t - 1) dt``, by the midpoint rule over ``_CRPS_LEVELS`` levels.
+    """
+    t = (np.arange(_CRPS_LEVELS) + 0.5) / _CRPS_LEVELS
+    scores = np.empty(len(y))
+    step = max(1, _CRPS_CHUNK // _CRPS_LEVELS)
+    for start in range(0, len(y), step):
+        sl = slice(start, start + step)
+        q = dist[sl].ppf(np.broadcast_to(t, (len(y[sl]), t.size)))
+        scores[sl] = np.mean(np.abs(q - y[sl, None]), axis=1) - np.mean(
+            q * (2.0 * t - 1.0), axis=1
+        )
+    return scores
 
 
 def energy_score(
@@ -554,16 +580,32 @@ def interval_width(
 def predictive_distribution(estimator: Any, X: ArrayLike):
     """Predictive distribution of a fitted regressor.
 
-    * If ``estimator`` has ``predict_dist``, returns ``estimator.predict_dist(X)``.
-    * If it is a :class:`~sklearn.pipeline.Pipeline` whose last step has
-      ``predict_dist``, transforms ``X`` with the preceding steps and calls it.
-    * Otherwise calls ``estimator.predict(X, return_std=True)`` (as offered by
+    * An estimator with ``predict_dist`` (skmdn's, or a
+      :class:`~sklearn.frozen.FrozenEstimator` of one) gives
+      ``estimator.predict_dist(X)``.
+    * A fitted search (:class:`~sklearn.model_selection.GridSearchCV` and
+      friends) gives the distribution of its ``best_estimator_``.
+    * A :class:`~sklearn.pipeline.Pipeline` transforms ``X`` with its first
+      steps and gives the distribution of its last step.
+    * A :class:`~sklearn.compose.TransformedTargetRegressor` gives the
+      distribution of its regressor seen through the target transform, in
+      the units of ``y``, Jacobian included: a
+      :class:`~skmdn.TransformedDistribution`.
+    * A :class:`~sklearn.ensemble.BaggingRegressor` gives the mixture of its
+      members' mixtures with equal weights (each member sees its own
+      features), a :class:`~sklearn.ensemble.VotingRegressor` the mixture of
+      its members' mixtures weighted by its ``weights`` (equal by default),
+      as :class:`~skmdn.MDNEnsembleRegressor` does.
+    * Otherwise ``estimator.predict(X, return_std=True)`` (as offered by
       :class:`~sklearn.gaussian_process.GaussianProcessRegressor` and
-      :class:`~sklearn.linear_model.BayesianRidge`, also through a
-      ``Pipeline``) and builds a one-component Gaussian.  Standard deviations
-      below ``1e-12`` times the largest predicted ``|mean|`` or std are
-      raised to that floor, so that a zero predicted std (a Gaussian process
-      at a training point) gives a finite, if very bad, score.
+      :class:`~sklearn.linear_model.BayesianRidge`) gives a one-component
+      Gaussian.  Standard deviations below ``1e-12`` times the largest
+      predicted ``|mean|`` or std are raised to that floor, so that a zero
+      predicted std (a Gaussian process at a training point) gives a finite,
+      if very bad, score.
+
+    These nest: a search over a pipeline that ends in a target transform of
+    an MDN works.
 
     Parameters
     ----------
@@ -572,15 +614,17 @@ def predictive_distribution(estimator: Any, X: ArrayLike):
 
     Returns
     -------
-    dist : MixtureDistribution or MultivariateMixtureDistribution
-        One row per sample; a multivariate one when the estimator's
-        ``predict_dist`` gives one (a model of several outputs).
+    dist : MixtureDistribution, MultivariateMixtureDistribution or \
+            TransformedDistribution
+        One row per sample.
 
     Raises
     ------
     ValueError
-        If the estimator offers neither ``predict_dist`` nor
-        ``predict(X, return_std=True)``.
+        If the estimator, or the one inside it that has to predict, offers
+        neither ``predict_dist`` nor ``predict(X, return_std=True)``; the
+        message names it by its path, e.g.
+        ``GridSearchCV.best_estimator_ -> Pipeline['ridge'] -> Ridge``.
 
     Examples
     --------
@@ -592,82 +636,39 @@ def predictive_distribution(estimator: Any, X: ArrayLike):
     >>> dist.n_components, len(dist)
     (1, 3)
     """
-    if hasattr(estimator, "predict_dist"):
-        return _check_dist(estimator.predict_dist(X), estimator)
-    steps = getattr(estimator, "steps", None)
-    if steps:
-        final = steps[-1][1]
-        if hasattr(final, "predict_dist"):
-            Xt = X
-            for _, step in steps[:-1]:
-                if step is not None and not isinstance(step, str):
-                    Xt = step.transform(Xt)
-            return _check_dist(final.predict_dist(Xt), estimator)
-    try:
-        result = estimator.predict(X, return_std=True)
-    except TypeError as exc:
-        raise ValueError(
-            f"{type(estimator).__name__} cannot give a predictive distribution: a "
-            "probabilistic scorer needs an estimator with predict_dist(X) or "
-            "predict(X, return_std=True)."
-        ) from exc
-    if not (isinstance(result, tuple) and len(result) == 2):
-        raise ValueError(
-            f"{type(estimator).__name__}.predict(X, return_std=True) did not return "
-            "a (mean, std) tuple."
-        )
-    mean = np.asarray(result[0], dtype=float)
-    std = np.asarray(result[1], dtype=float)
-    if mean.ndim == 2 and mean.shape[1] == 1:
-        mean = mean[:, 0]
-    if std.ndim == 2 and std.shape[1] == 1:
-        std = std[:, 0]
-    if mean.ndim != 1 or std.shape != mean.shape:
-        raise ValueError(
-            "probabilistic scorers support single-output regressors only; "
-            f"predict returned mean of shape {mean.shape} and std of shape {std.shape}."
-        )
-    if mean.size:
-        scale = max(np.max(np.abs(mean)), np.max(np.abs(std)))
-        floor = max(_STD_FLOOR_REL * scale, np.finfo(float).tiny)
-        std = np.maximum(std, floor)
-    ones = np.ones((mean.shape[0], 1))
-    return MixtureDistribution(ones, mean[:, None], std[:, None])
+    return distribution_of(estimator, X)
 
 
-def _check_dist(dist: Any, estimator: Any):
-    if not isinstance(dist, _MIXTURES):
-        raise TypeError(
-            f"{type(estimator).__name__}.predict_dist must return a "
-            "MixtureDistribution or a MultivariateMixtureDistribution; got "
-            f"{type(dist).__name__}."
-        )
-    return dist
+class _ProbabilisticScorer(_BaseScorer):
+    """A scikit-learn scorer of a predictive distribution.
 
-
-class _ProbabilisticScorer:
-    """Scorer ``scorer(estimator, X, y, sample_weight=None) -> float``.
-
-    Built by :func:`make_probabilistic_scorer`.
+    Built by :func:`make_probabilistic_scorer`. It is a scorer like those
+    of :func:`sklearn.metrics.make_scorer`: with metadata routing enabled,
+    ``set_score_request(sample_weight=True)`` makes
+    :func:`~sklearn.model_selection.cross_validate` and the searches pass
+    the test fold's weights to it.
     """
 
     def __init__(self, metric: Callable, sign: int, kwargs: dict) -> None:
-        self._metric = metric
-        self._sign = sign
-        self._kwargs = kwargs
+        # ``response_method`` only decides scikit-learn's prediction cache in
+        # multi-metric scoring; every regressor has ``predict``.
+        super().__init__(metric, sign, kwargs, response_method="predict")
 
-    def __call__(
-        self,
-        estimator: Any,
-        X: ArrayLike,
-        y_true: ArrayLike,
-        sample_weight: ArrayLike | None = None,
-    ) -> float:
+    def _score(self, method_caller, estimator, X, y_true, **kwargs) -> float:
+        # ``method_caller`` caches predictions of scikit-learn's response
+        # methods; the distribution is computed once per call here.
+        self._warn_overlap(
+            message=(
+                "There is an overlap between set kwargs of this scorer instance "
+                "and passed metadata. Please pass them either as kwargs to "
+                "`make_probabilistic_scorer` or metadata, but not both."
+            ),
+            kwargs=kwargs,
+        )
         dist = predictive_distribution(estimator, X)
-        kwargs = dict(self._kwargs)
-        if sample_weight is not None:
-            kwargs["sample_weight"] = sample_weight
-        return self._sign * float(self._metric(y_true, dist, **kwargs))
+        return self._sign * float(
+            self._score_func(y_true, dist, **{**self._kwargs, **kwargs})
+        )
 
     def _accept_sample_weight(self) -> bool:
         # Queried by scikit-learn's multi-metric scoring to decide whether to
@@ -675,7 +676,7 @@ class _ProbabilisticScorer:
         return True
 
     def __repr__(self) -> str:
-        name = getattr(self._metric, "__name__", repr(self._metric))
+        name = getattr(self._score_func, "__name__", repr(self._score_func))
         args = [name]
         if self._sign > 0:
             args.append("greater_is_better=True")

@@ -379,7 +379,7 @@ def test_estimator_without_return_std(linear_data):
     ):
         est.fit(X, y)
         with pytest.raises(
-            ValueError, match=r"predict_dist\(X\) or predict\(X, return_std=True\)"
+            ValueError, match=r"LinearRegression cannot give a predictive distribution"
         ):
             metrics.nll_scorer(est, X, y)
 
