@@ -24,6 +24,7 @@ from sklearn.preprocessing import (
     QuantileTransformer,
     StandardScaler,
 )
+from sklearn.utils.fixes import parse_version
 
 from skmdn import (
     MDNEnsembleRegressor,
@@ -88,18 +89,26 @@ def test_scorers_route_sample_weight_with_metadata_routing(data):
         assert abs(weighted - unweighted) > 1e-4
 
 
-def test_unrequested_weights_are_an_error_not_silently_dropped(data):
+def test_unrequested_weights_behave_as_for_scikit_learns_own_scorers(data):
+    # scikit-learn >= 1.7 refuses metadata that a scorer has not requested;
+    # 1.6 drops it for every scorer. Ours do what scikit-learn's own do.
+    from sklearn.metrics import make_scorer, mean_squared_error
+
     X, y, w = data
-    with sklearn.config_context(enable_metadata_routing=True):
-        est = BayesianRidge().set_fit_request(sample_weight=True)
-        with pytest.raises(Exception, match="set_score_request"):
-            cross_validate(
-                est,
-                X,
-                y,
-                scoring=make_probabilistic_scorer(crps),
-                params={"sample_weight": w},
-            )
+
+    def run(scorer):
+        with sklearn.config_context(enable_metadata_routing=True):
+            est = BayesianRidge().set_fit_request(sample_weight=True)
+            try:
+                cross_validate(est, X, y, scoring=scorer, params={"sample_weight": w})
+            except Exception as exc:  # UnsetMetadataPassedError
+                return type(exc).__name__, "set_score_request" in str(exc)
+            return None
+
+    expected = run(make_scorer(mean_squared_error))
+    assert run(make_probabilistic_scorer(crps)) == expected
+    if parse_version(sklearn.__version__) >= parse_version("1.7"):
+        assert expected == ("UnsetMetadataPassedError", True)
 
 
 def test_grid_search_scores_with_routed_weights(data):
