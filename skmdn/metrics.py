@@ -8,7 +8,11 @@ and a predictive distribution ``y_pred``: a
 :class:`~skmdn.MultivariateMixtureDistribution` with targets of shape
 ``(n_samples, n_outputs)`` (the NLL is then the joint one, equal to minus the
 estimator's ``score``); the CRPS, the PIT and the calibration metrics are
-defined for one output and say so for several.
+defined for one output and say so for several. Every metric also takes a
+:class:`~skmdn.TransformedDistribution` (a mixture seen through a target
+transform, as :func:`predictive_distribution` gives for a
+:class:`~sklearn.compose.TransformedTargetRegressor`); its CRPS is computed
+from 512 quantiles, as it has no closed form.
 
 The scorers (:data:`nll_scorer`, :data:`crps_scorer`,
 :data:`calibration_scorer`, or any built with
