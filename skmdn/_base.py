@@ -266,7 +266,9 @@ class BaseMixtureRegressor(RegressorMixin, BaseEstimator, metaclass=ABCMeta):
         check_is_fitted(self)
         check_numeric_columns(X)
         try:
-            return validate_data(self, X, reset=False, dtype=np.float64)
+            # float32 stays float32 (a memmap stays on disk): rows are
+            # standardized in float64 a chunk at a time.
+            return validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
         except ValueError as exc:
             if "features" not in str(exc) and "feature names" not in str(exc):
                 raise

@@ -17,11 +17,13 @@ from ._module import ACTIVATIONS, COVARIANCE_TYPES
 from ._skorch import (
     CHUNK_ROWS,
     OPTIMIZERS,
+    StandardizedRows,
     TensorDataset,
     as_float_tensor,
     build_net,
     forward_mixture,
     select_member,
+    standardized,
     torch_threads,
 )
 
@@ -44,15 +46,30 @@ def _weighted_moments(a, sample_weight):
     of its mean, relative to the mean's magnitude (not an absolute
     threshold, so that data in units of 1e-20 are not constant); a
     constant column keeps a unit scale instead of dividing by zero.
+
+    The passes over the rows go a chunk at a time, in float64, so that a
+    memmap is read from disk rather than copied into memory.
     """
-    # Scaled first: np.average of values near 1e308 would overflow.
-    magnitude = np.max(np.abs(a), axis=0)
+    chunks = [slice(s, s + CHUNK_ROWS) for s in range(0, len(a), CHUNK_ROWS)]
+
+    def rows(sl):
+        return np.asarray(a[sl], dtype=np.float64)
+
+    def weighted_sum(values, sl):
+        if sample_weight is None:
+            return values.sum(axis=0)
+        return np.multiply(values, sample_weight[sl, None]).sum(axis=0)
+
+    total = len(a) if sample_weight is None else np.sum(sample_weight)
+    # Scaled first: a sum of values near 1e308 would overflow.
+    magnitude = np.max([np.max(np.abs(rows(sl)), axis=0) for sl in chunks], axis=0)
     magnitude = np.where(magnitude > 0, magnitude, 1.0)
-    mean = np.average(a / magnitude, axis=0, weights=sample_weight) * magnitude
-    dev = a - mean
-    spread = np.max(np.abs(dev), axis=0)
+    mean = sum(weighted_sum(rows(sl) / magnitude, sl) for sl in chunks) / total
+    mean = mean * magnitude
+    spread = np.max([np.max(np.abs(rows(sl) - mean), axis=0) for sl in chunks], axis=0)
     safe = np.where(spread > 0, spread, 1.0)
-    std = safe * np.sqrt(np.average((dev / safe) ** 2, axis=0, weights=sample_weight))
+    var = sum(weighted_sum(((rows(sl) - mean) / safe) ** 2, sl) for sl in chunks)
+    std = safe * np.sqrt(var / total)
     constant = spread <= 16 * np.finfo(np.float64).eps * np.abs(mean)
     return mean, np.where(constant | (std == 0), 1.0, std)
 
@@ -368,8 +385,23 @@ class MDNRegressor(BaseMixtureRegressor):
                 "shape (n_samples,) for one output or (n_samples, n_outputs) "
                 "for several. Reshape it, e.g. y.reshape(len(y), -1)."
             )
+        if isinstance(X, np.memmap) and X.dtype not in (np.float32, np.float64):
+            raise ValueError(
+                f"X is a memmap of {X.dtype}: training reads a memmap from disk "
+                "batch by batch, so it must hold float32 or float64 values "
+                "(anything else would be converted in memory). Write it as "
+                "float32, e.g. with np.lib.format.open_memmap(path, mode='w+', "
+                "dtype=np.float32, shape=...)."
+            )
+        # float32 stays float32 (a memmap stays on disk): float64 is only
+        # used a chunk at a time, by the standardization.
         X, y = validate_data(
-            self, X, y, multi_output=True, y_numeric=True, dtype=np.float64
+            self,
+            X,
+            y,
+            multi_output=True,
+            y_numeric=True,
+            dtype=(np.float64, np.float32),
         )
         y = self._check_fit_target(y)
         if sample_weight is not None:
@@ -519,13 +551,16 @@ def fit_together(members, X, y, sample_weight):
         # The members see the same data: validated and standardized once.
         for member in members[1:]:
             member._copy_preparation(lead)
-        Xs = (Xv - lead.x_mean_) / lead.x_scale_
         ys = (yv - lead.y_mean_) / lead.y_scale_
         device = lead.device
+        if isinstance(X, np.memmap):
+            # Left on disk: batches are read and standardized as they come.
+            Xs = StandardizedRows(Xv, lead.x_mean_, lead.x_scale_, device)
+        else:
+            Xs = torch.from_numpy(standardized(Xv, lead.x_mean_, lead.x_scale_))
+            Xs = Xs.to(device)
         weights = None if sw is None else as_float_tensor(sw, device)
-        full = TensorDataset(
-            as_float_tensor(Xs, device), as_float_tensor(ys, device), weights
-        )
+        full = TensorDataset(Xs, as_float_tensor(ys, device), weights)
         splits = [member._draw_split(len(Xs)) for member in members]
         if sw is not None:
             for _, _, valid_rows in splits:
@@ -606,10 +641,12 @@ def _member_net(net):
 
 
 def _check_finite_outputs(module, Xs):
-    outputs = []
-    for rows in row_chunks(len(Xs), 1, CHUNK_ROWS):
-        outputs += forward_mixture(module, Xs[rows])
-    if not all(np.isfinite(a).all() for a in outputs):
+    finite = all(
+        np.isfinite(a).all()
+        for rows in row_chunks(len(Xs), 1, CHUNK_ROWS)
+        for a in forward_mixture(module, Xs[rows])
+    )
+    if not finite:
         raise FloatingPointError(
             "Training produced a network with non-finite outputs; try a "
             "smaller lr or gradient_clip."

@@ -43,6 +43,7 @@ __all__ = [
     "OPTIMIZERS",
     "MDNNet",
     "MemberTraining",
+    "StandardizedRows",
     "TensorBatchIterator",
     "TensorDataset",
     "build_net",
@@ -61,8 +62,78 @@ OPTIMIZERS = {
 }
 
 
+def standardized(X, mean, scale) -> np.ndarray:
+    """``(X - mean) / scale`` as float32, computed a chunk of rows at a time.
+
+    The only copy of the inputs that training holds: the float64
+    intermediate is one chunk, not the whole array.
+    """
+    out = np.empty(X.shape, dtype=np.float32)
+    for start in range(0, len(X), CHUNK_ROWS):
+        rows = slice(start, start + CHUNK_ROWS)
+        out[rows] = (X[rows] - mean) / scale
+    return out
+
+
+class StandardizedRows:
+    """Rows of an array on disk (a NumPy memmap), standardized as they are read.
+
+    It stands in for the input tensor of a :class:`TensorDataset` when the
+    inputs are not copied into memory: indexing it with a slice or a tensor
+    of row numbers (of any shape) reads those rows, standardizes them
+    exactly as :func:`standardized` does (so training sees the same float32
+    numbers as from memory) and returns a float32 tensor on ``device``.
+    """
+
+    def __init__(self, source, mean, scale, device, rows=None):
+        self.source = source
+        self.mean = mean
+        self.scale = scale
+        self.device = torch.device(device)
+        self.rows = rows
+
+    def __len__(self):
+        return len(self.source) if self.rows is None else len(self.rows)
+
+    @property
+    def shape(self):
+        return (len(self), self.source.shape[1])
+
+    def __getitem__(self, index):
+        if isinstance(index, slice) and self.rows is None:
+            block = self.source[index]
+            return self._tensor((block - self.mean) / self.scale, (len(block),))
+        if isinstance(index, slice):
+            flat = np.arange(len(self))[index]
+        else:
+            flat = torch.as_tensor(index).cpu().numpy()
+        shape = flat.shape
+        flat = flat.reshape(-1)
+        if self.rows is not None:
+            flat = self.rows[flat]
+        # Sorted reads are sequential on disk; the batch keeps its order.
+        order = np.argsort(flat, kind="stable")
+        block = np.empty((len(flat), self.source.shape[1]))
+        block[order] = self.source[flat[order]]
+        return self._tensor((block - self.mean) / self.scale, shape)
+
+    def _tensor(self, values, shape):
+        values = np.ascontiguousarray(values, dtype=np.float32)
+        return torch.from_numpy(values.reshape(*shape, -1)).to(self.device)
+
+    def subset(self, index):
+        """The rows ``index`` (a tensor of row numbers), still on disk."""
+        rows = torch.as_tensor(index).cpu().numpy()
+        if self.rows is not None:
+            rows = self.rows[rows]
+        return StandardizedRows(self.source, self.mean, self.scale, self.device, rows)
+
+
 class TensorDataset(torch.utils.data.Dataset):
-    """In-memory tensors of inputs, targets and optional sample weights."""
+    """Tensors of inputs, targets and optional sample weights.
+
+    ``X`` is a tensor or, for inputs left on disk, :class:`StandardizedRows`.
+    """
 
     def __init__(self, X, y, sample_weight=None):
         self.X = X
@@ -87,7 +158,8 @@ class TensorDataset(torch.utils.data.Dataset):
     def subset(self, index):
         """The rows ``index`` (a tensor of row numbers) as a new dataset."""
         w = None if self.sample_weight is None else self.sample_weight[index]
-        return TensorDataset(self.X[index], self.y[index], w)
+        X = self.X.subset(index) if hasattr(self.X, "subset") else self.X[index]
+        return TensorDataset(X, self.y[index], w)
 
 
 class TensorBatchIterator:
@@ -155,7 +227,8 @@ class TensorBatchIterator:
         ds, bs, n, m = self.dataset, self.batch_size, self.n_rows, self.n_members
         shared = self.index is None and (m == 1 or not self._noisy)
         if bs >= n and shared:
-            yield ds.X, ds.target()
+            # Rows on disk are read whole: one full batch, as from memory.
+            yield (ds.X if torch.is_tensor(ds.X) else ds.X[:]), ds.target()
             return
         if self.shuffle:
             order = torch.stack(
@@ -770,8 +843,10 @@ def select_member(net, member=None, stack=None):
     return training
 
 
-def forward_mixture(module, X: np.ndarray, num_threads=None):
+def forward_mixture(module, X, num_threads=None):
     """The module's mixture parameters for standardized rows ``X``.
+
+    ``X`` is a NumPy array or a float32 tensor.
 
     One forward pass over all rows (the estimators call it on chunks of
     rows). Returns float64 NumPy arrays ``(log_weights, means, scales)`` of
@@ -783,7 +858,8 @@ def forward_mixture(module, X: np.ndarray, num_threads=None):
     device = next(module.parameters()).device
     module.eval()
     with torch_threads(num_threads), torch.inference_mode():
-        out = module(as_float_tensor(X, device))
+        X = X.to(device) if torch.is_tensor(X) else as_float_tensor(X, device)
+        out = module(X)
     return tuple(t.double().cpu().numpy() for t in out)
 
 
