@@ -9,7 +9,7 @@ DEMO_DIR ?= demo-output
 
 .PHONY: demo test lint format bench-overhead bench-quality clean
 
-$(STAMP): pyproject.toml constraints.txt
+$(STAMP): pyproject.toml constraints.txt skmdn/_version.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[test,plot]"
 	touch $(STAMP)

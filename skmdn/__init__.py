@@ -22,6 +22,7 @@ from ._module import (
 )
 from ._regressor import MDNRegressor
 from ._skorch import MDNNet
+from ._version import __version__
 
 
 def load(path):
@@ -66,8 +67,6 @@ def load(path):
     return _load(path)
 
 
-__version__ = "0.1.0.dev0"
-
 __all__ = [
     "MDNRegressor",
     "MDNEnsembleRegressor",
@@ -82,4 +81,5 @@ __all__ = [
     "datasets",
     "load",
     "metrics",
+    "__version__",
 ]
