@@ -14,6 +14,7 @@ from ._distributions import (
     MultivariateMixtureDistribution,
 )
 from ._ensemble import MDNEnsembleRegressor
+from ._installation import warn_if_clashing
 from ._module import (
     MixtureDensityNetwork,
     MixtureNLLLoss,
@@ -66,6 +67,8 @@ def load(path):
 
     return _load(path)
 
+
+warn_if_clashing()
 
 __all__ = [
     "MDNRegressor",
