@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.skmdn-installed
 DEMO_DIR ?= demo-output
 
-.PHONY: demo test lint format bench-overhead bench-quality clean
+.PHONY: demo test lint format install-check bench-overhead bench-quality clean
 
 $(STAMP): pyproject.toml constraints.txt skmdn/_version.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -18,15 +18,20 @@ demo: $(STAMP)
 	$(PY) examples/demo.py --output $(DEMO_DIR)
 
 lint: $(STAMP)
-	$(PY) -m ruff check skmdn tests benchmarks examples
-	$(PY) -m ruff format --check skmdn tests benchmarks examples
+	$(PY) -m ruff check skmdn tests benchmarks examples .ci
+	$(PY) -m ruff format --check skmdn tests benchmarks examples .ci
 
 test: lint
 	$(PY) -m pytest -n 2 --dist loadfile
 
 format: $(STAMP)
-	$(PY) -m ruff format skmdn tests benchmarks examples
-	$(PY) -m ruff check --fix skmdn tests benchmarks examples
+	$(PY) -m ruff format skmdn tests benchmarks examples .ci
+	$(PY) -m ruff check --fix skmdn tests benchmarks examples .ci
+
+# A wheel of this checkout in a fresh virtual environment, with the
+# dependency ranges only, as a user installs it (.ci/install-check).
+install-check:
+	PYTHON=$(PYTHON) bash .ci/install-check
 
 bench-overhead: $(STAMP)
 	$(PY) benchmarks/bench_overhead.py
