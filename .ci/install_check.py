@@ -9,6 +9,8 @@ It needs Python 3.11 or later (tomllib). Each stage is one argument;
   pyproject.toml, the wheel holds every module of skmdn/ and nothing else
   (no tests), a small model fits and predicts, and matplotlib is absent.
 - ``plot``: with the extra [plot], a predicted density can be drawn.
+- ``skpro``: with the extra [skpro], the skpro adapter fits, and skpro's
+  log-loss of its prediction is skmdn's mean log-likelihood.
 - ``clash-overwritten``: scikit-mdn was installed over skmdn, so
   ``from skmdn import MDNRegressor`` fails.
 - ``clash-warned``: skmdn was installed again over scikit-mdn: it works, and
@@ -152,6 +154,28 @@ def check_plot() -> None:
     plt.close(fig)
 
 
+def check_skpro() -> None:
+    import pandas as pd
+    from skpro.metrics import LogLoss
+
+    skmdn, _ = import_skmdn()
+    from skmdn.skpro import MDNProbaRegressor
+
+    _, X = fit_small_model(skmdn)
+    X = pd.DataFrame(X, columns=["a", "b"])
+    y = pd.DataFrame({"t": X["a"] ** 2})
+    reg = MDNProbaRegressor(
+        skmdn.MDNRegressor(n_components=2, hidden_layer_sizes=(8,), max_epochs=5)
+    ).fit(X, y)
+    log_loss = LogLoss()(y, reg.predict_proba(X))
+    score = reg.estimator_.score(X, y["t"])
+    expect(abs(log_loss + score) < 1e-9, f"LogLoss {log_loss}, score {score}")
+    print(
+        f"install-check: skpro {metadata.version('skpro')}, "
+        f"pandas {metadata.version('pandas')}"
+    )
+
+
 def check_clash_overwritten() -> None:
     skmdn, _ = import_skmdn()
     expect(not hasattr(skmdn, "MDNRegressor"), "skmdn/__init__.py is still ours")
@@ -178,6 +202,7 @@ def check_clash_uninstalled() -> None:
 STAGES = {
     "base": check_base,
     "plot": check_plot,
+    "skpro": check_skpro,
     "clash-overwritten": check_clash_overwritten,
     "clash-warned": check_clash_warned,
     "clash-uninstalled": check_clash_uninstalled,
