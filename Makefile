@@ -7,9 +7,9 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.skmdn-installed
 DEMO_DIR ?= demo-output
 
-.PHONY: demo test lint format bench-overhead bench-quality clean
+.PHONY: demo test lint format install-check bench-overhead bench-quality clean
 
-$(STAMP): pyproject.toml constraints.txt
+$(STAMP): pyproject.toml constraints.txt skmdn/_version.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[test,plot]"
 	touch $(STAMP)
@@ -18,15 +18,37 @@ demo: $(STAMP)
 	$(PY) examples/demo.py --output $(DEMO_DIR)
 
 lint: $(STAMP)
-	$(PY) -m ruff check skmdn tests benchmarks examples
-	$(PY) -m ruff format --check skmdn tests benchmarks examples
+	$(PY) -m ruff check skmdn tests benchmarks examples .ci
+	$(PY) -m ruff format --check skmdn tests benchmarks examples .ci
 
 test: lint
 	$(PY) -m pytest -n 2 --dist loadfile
 
 format: $(STAMP)
-	$(PY) -m ruff format skmdn tests benchmarks examples
-	$(PY) -m ruff check --fix skmdn tests benchmarks examples
+	$(PY) -m ruff format skmdn tests benchmarks examples .ci
+	$(PY) -m ruff check --fix skmdn tests benchmarks examples .ci
+
+# The skpro adapter (skmdn/skpro.py) and its tests, in their own environment:
+# skpro 2.16 requires pandas < 3.1, so .venv-skpro has the pins of
+# constraints.txt with the pandas of constraints-skpro.txt.
+SKPRO_VENV ?= .venv-skpro
+SKPRO_PY := $(SKPRO_VENV)/bin/python
+SKPRO_STAMP := $(SKPRO_VENV)/.skmdn-installed
+
+$(SKPRO_STAMP): pyproject.toml constraints.txt constraints-skpro.txt skmdn/_version.py
+	test -x $(SKPRO_PY) || $(PYTHON) -m venv $(SKPRO_VENV)
+	grep -v '^pandas==' constraints.txt | cat - constraints-skpro.txt > $(SKPRO_VENV)/constraints.txt
+	$(SKPRO_PY) -m pip install --quiet --disable-pip-version-check -c $(SKPRO_VENV)/constraints.txt -e ".[test,skpro]"
+	touch $(SKPRO_STAMP)
+
+.PHONY: test-skpro
+test-skpro: $(SKPRO_STAMP)
+	$(SKPRO_PY) -m pytest -n 2 --dist loadfile tests/test_skpro.py skmdn/skpro.py
+
+# A wheel of this checkout in a fresh virtual environment, with the
+# dependency ranges only, as a user installs it (.ci/install-check).
+install-check:
+	PYTHON=$(PYTHON) bash .ci/install-check
 
 bench-overhead: $(STAMP)
 	$(PY) benchmarks/bench_overhead.py
@@ -35,7 +57,7 @@ bench-quality: $(STAMP)
 	$(PY) benchmarks/bench_quality.py
 
 clean:
-	rm -rf $(VENV) .venv-bench $(DEMO_DIR) .pytest_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) .venv-bench $(SKPRO_VENV) $(DEMO_DIR) .pytest_cache .ruff_cache *.egg-info
 
 # UCI benchmark against NGBoost and skpro (benchmarks/README.md). NGBoost needs
 # scikit-learn < 1.7, so it runs in its own environment, .venv-bench.

@@ -15,6 +15,7 @@ from ._distributions import (
     TransformedDistribution,
 )
 from ._ensemble import MDNEnsembleRegressor
+from ._installation import warn_if_clashing
 from ._module import (
     MixtureDensityNetwork,
     MixtureNLLLoss,
@@ -23,6 +24,7 @@ from ._module import (
 )
 from ._regressor import MDNRegressor
 from ._skorch import MDNNet
+from ._version import __version__
 
 
 def load(path):
@@ -67,7 +69,7 @@ def load(path):
     return _load(path)
 
 
-__version__ = "0.1.0.dev0"
+warn_if_clashing()
 
 __all__ = [
     "MDNRegressor",
@@ -85,4 +87,5 @@ __all__ = [
     "load",
     "metrics",
     "model_selection",
+    "__version__",
 ]
