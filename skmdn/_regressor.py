@@ -605,6 +605,7 @@ def fit_together(members, X, y, sample_weight):
             valid_ds=valid_ds,
             valid_index=valid_index,
             nll_offset=float(np.log(lead.y_scale_).sum()),
+            groups=np.repeat(np.arange(len(members)), lead.n_init),
         )
         net.initialize()
         if reuse:

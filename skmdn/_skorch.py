@@ -438,6 +438,13 @@ class MemberTraining(Callback):
         the averaged weights. ``None`` keeps the raw iterates.
     threshold : float, default=1e-4
         Smallest decrease of the NLL that counts as an improvement.
+    groups : array-like of int of shape (n_members,) or None, default=None
+        Members of one group are restarts of which only the best is kept
+        (``n_init``). A group is finished, all its members with it, once the
+        best NLL of any of its members has not improved for ``patience``
+        epochs: a restart that is still improving but behind the group's
+        best would be thrown away anyway. ``None``: one group per member
+        (an ensemble keeps every member).
 
     Attributes
     ----------
@@ -459,8 +466,10 @@ class MemberTraining(Callback):
         nll_offset=0.0,
         average_steps=None,
         threshold=1e-4,
+        groups=None,
         sink=None,
     ):
+        self.groups = groups
         self.average_steps = average_steps
         self.patience = patience
         self.plateau_patience = plateau_patience
@@ -498,6 +507,11 @@ class MemberTraining(Callback):
         self._loss_count = 0
         self.best_epoch_ = 0
         self.stopped_epoch_ = 0
+        groups = np.arange(m) if self.groups is None else np.asarray(self.groups)
+        _, self._group = np.unique(groups, return_inverse=True)
+        n_groups = self._group.max() + 1
+        self._group_best = np.full(n_groups, np.inf)
+        self._group_misses = np.zeros(n_groups, int)
 
     # -------------------------------------------------------------- steps
     def on_batch_begin(self, net, training=False, **kwargs):
@@ -661,6 +675,7 @@ class MemberTraining(Callback):
             for m in np.flatnonzero(improved):
                 self._best_state[m] = net.module_.member_state(m)
             self.finished_ |= active & (self._misses >= self.patience)
+            self._stop_stalled_groups()
         else:
             self.best_nll_ = np.where(live, monitored, np.inf)
             self.member_best_epoch_[live] = epoch
@@ -673,6 +688,15 @@ class MemberTraining(Callback):
             reduce = ~self.finished_ & (self._bad > self.plateau_patience)
             self.factor_[reduce] *= 0.5
             self._bad[reduce] = 0
+
+    def _stop_stalled_groups(self):
+        best = np.full(len(self._group_best), np.inf)
+        np.minimum.at(best, self._group, self.best_nll_)
+        improved = best < self._group_best - self.threshold
+        self._group_best = np.where(improved, best, self._group_best)
+        self._group_misses = np.where(improved, 0, self._group_misses + 1)
+        stalled = self._group_misses >= self.patience
+        self.finished_ |= stalled[self._group]
 
     def on_train_end(self, net, **kwargs):
         if self.patience is None:
@@ -738,6 +762,7 @@ def build_net(
     valid_ds=None,
     valid_index=None,
     nll_offset=0.0,
+    groups=None,
 ) -> MDNNet:
     """The skorch net that trains ``len(seeds)`` networks together.
 
@@ -764,6 +789,10 @@ def build_net(
     nll_offset : float, default=0.0
         Converts a standardized NLL to the units of ``y`` for the progress
         display.
+    groups : array-like of int of shape (n_members,) or None, default=None
+        Restarts of one model share a group: only the best of a group is
+        kept, so a group stops once its best NLL stalls (see
+        :class:`MemberTraining`). ``None``: every network is kept.
     """
     verbose = params["verbose"]
     patience = params["patience"] if valid_ds is not None else None
@@ -779,6 +808,7 @@ def build_net(
         valid_index=valid_index,
         nll_offset=nll_offset,
         average_steps=params["average_steps"],
+        groups=groups,
         sink=print if verbose else None,
     )
     callbacks = [("mdn_training", training)]

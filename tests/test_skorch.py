@@ -198,3 +198,35 @@ def test_torch_threads_sets_and_restores():
     assert torch.get_num_threads() == before
     with torch_threads(None):
         assert torch.get_num_threads() == before
+
+
+def test_restarts_of_one_model_stop_together_once_their_best_stalls():
+    # Members 0 and 1 are restarts of one model (group 0), member 2 is a
+    # model of its own. Member 1 keeps improving but stays behind member 0,
+    # so group 0 stops when member 0 stalls; member 2 stops by itself.
+    net = _net(n_members=3)
+    net.initialize()
+    training = MemberTraining(patience=2, groups=[0, 0, 1])
+    training.on_train_begin(net)
+    live = np.ones(3, bool)
+    scripted = [
+        [1.0, 3.0, 1.0],
+        [0.5, 2.9, 0.9],
+        [0.5, 2.8, 0.8],
+        [0.5, 2.7, 0.7],  # group 0 has stalled for two epochs: it stops
+        [0.5, 2.6, 0.7],
+        [0.5, 2.5, 0.7],  # member 2 has stalled for two epochs
+    ]
+    finished = []
+    for epoch, train in enumerate(scripted, start=1):
+        training._monitor(net, {}, epoch, np.array(train), live)
+        finished.append(training.finished_.tolist())
+    assert finished[2] == [False, False, False]
+    assert finished[3] == [True, True, False]
+    assert finished[5] == [True, True, True]
+    # One group per member (an ensemble): member 1 would go on improving.
+    alone = MemberTraining(patience=2)
+    alone.on_train_begin(net)
+    for epoch, train in enumerate(scripted, start=1):
+        alone._monitor(net, {}, epoch, np.array(train), live)
+    assert alone.finished_.tolist() == [True, False, True]
