@@ -86,6 +86,9 @@ VERSION_PACKAGES = (
     "skorch",
     "skmdn",
     "ngboost",
+    "xgboost-distribution",
+    "xgboost-cpu",
+    "pgbm",
     "skpro",
     "pandas",
 )

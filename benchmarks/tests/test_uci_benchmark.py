@@ -263,16 +263,67 @@ def test_missing_peer_is_skipped_with_a_note(peer, data_root, tmp_path, capsys):
     assert f"{model} not run" in summary
 
 
-@pytest.mark.parametrize("peer", ["ngboost", "skpro"])
-def test_installed_peer_runs_on_the_same_splits(peer, data_root, tmp_path):
-    pytest.importorskip(peer)
-    model = "ngboost" if peer == "ngboost" else "skpro-mdn"
+PEER_PACKAGES = {
+    "ngboost": "ngboost",
+    "skpro-mdn": "skpro",
+    "xgb-distribution": "xgboost_distribution",
+    "pgbm": "pgbm",
+}
+
+
+@pytest.mark.parametrize("model", list(PEER_PACKAGES))
+def test_installed_peer_runs_on_the_same_splits(model, data_root, tmp_path):
+    pytest.importorskip(PEER_PACKAGES[model])
     rows = uci.main(
         ["--data", str(data_root), "--datasets", "toy", "--splits", "1"]
         + ["--models", model, "--out", str(tmp_path / "out")]
     )
     assert rows[0]["model"] == model
     assert np.isfinite(rows[0]["nll"]) and rows[0]["rmse"] > 0
+    if model == "xgb-distribution":
+        assert rows[0]["notes"].startswith("best_iteration=")
+    if model == "pgbm":
+        # optimize_distribution's choice is on record.
+        assert "distribution=" in rows[0]["notes"]
+
+
+def test_deep_ensemble_is_five_one_gaussian_networks():
+    model = uci_models.make_model("deep-ensemble", 3, uci_models.BenchmarkOptions(), 40)
+    ensemble = model.estimator
+    assert ensemble.n_estimators == 5 and ensemble.random_state == 3
+    member = ensemble.estimator.get_params()
+    assert member["n_components"] == 1
+    assert member["hidden_layer_sizes"] == (50,) and member["activation"] == "relu"
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 2))
+    y = X[:, 0] + 0.1 * rng.normal(size=60)
+    small = uci_models.BenchmarkOptions(mdn_params={"max_epochs": 3})
+    fitted = uci_models.make_model("deep-ensemble", 0, small, 60).fit(X, y)
+    dist = fitted.distribution(X[:5])
+    assert dist.n_components == 5  # one Gaussian per network
+    np.testing.assert_allclose(dist.logpdf(y[:5]), fitted.log_likelihood(X[:5], y[:5]))
+
+
+@pytest.mark.parametrize("name", uci_models.PGBM_DISTRIBUTIONS)
+def test_pgbm_densities_have_the_learned_mean_and_variance(name):
+    import torch
+
+    mu = torch.tensor([0.5, 2.0], dtype=torch.float64)
+    variance = torch.tensor([0.3, 1.5], dtype=torch.float64)
+    dist = uci_models.pgbm_distribution(name, mu, variance)
+    grid = torch.linspace(-30, 30, 600_001, dtype=torch.float64)[:, None]
+    if name in ("lognormal", "gamma"):
+        grid = grid[grid[:, 0] > 0]
+    with torch.no_grad():
+        density = dist.log_prob(grid.expand(-1, 2)).exp()
+    step = float(grid[1, 0] - grid[0, 0])
+    mass = density.sum(0) * step
+    mean = (grid * density).sum(0) * step
+    np.testing.assert_allclose(mass, 1.0, atol=2e-3)
+    np.testing.assert_allclose(mean, mu, atol=2e-3)
+    if name != "studentt":  # 3 degrees of freedom: the tails converge slowly
+        var = ((grid - mean) ** 2 * density).sum(0) * step
+        np.testing.assert_allclose(var, variance, rtol=2e-2)
 
 
 def test_gp_is_skipped_above_its_size_limit(monkeypatch, data_root, tmp_path):
