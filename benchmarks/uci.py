@@ -40,6 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from target_grid import TargetGrid, dequantize, find_grid  # noqa: E402
 from uci_models import (  # noqa: E402
+    BEST_PUBLISHED_NLL,
     MODEL_NAMES,
     PEER_MODELS,
     PUBLISHED_METHODS,
@@ -508,10 +509,12 @@ def write_summary(rows, path, command, models, options, skipped, notes=()):
         "",
     ]
 
-    def table(title, field, digits, published, with_se=True):
+    def table(title, field, digits, published, with_se=True, best=None):
         header = ["dataset", *models]
         if published is not None:
             header += [f"{m} (publ.)" for m in PUBLISHED_METHODS]
+        if best is not None:
+            header.append("best published")
         out = [f"## {title}", "", _row(header), _row(["---"] * len(header))]
         for key in datasets:
             ds_rows = [r for r in rows if table_key(r) == key]
@@ -527,10 +530,14 @@ def write_summary(rows, path, command, models, options, skipped, notes=()):
                 cells += _published_cells(
                     published, None if dequantized else published_name(name)
                 )
+            if best is not None:
+                name, dequantized = key
+                cells.append(_best_cell(None if dequantized else published_name(name)))
             out.append(_row(cells))
         return out + [""]
 
-    lines += table("Test NLL", "nll", 2, PUBLISHED_NLL)
+    lines += table("Test NLL", "nll", 2, PUBLISHED_NLL, best=BEST_PUBLISHED_NLL)
+    lines += best_published_notes(datasets)
     lines += table("Test RMSE", "rmse", 2, PUBLISHED_RMSE)
     lines += table("Fit time (seconds per split)", "fit_seconds", 1, None, False)
     lines += paired_comparison(rows, models)
@@ -690,6 +697,45 @@ def paired_comparison(rows, models):
 
 def _row(cells):
     return "| " + " | ".join(cells) + " |"
+
+
+def _best_cell(key):
+    if key not in BEST_PUBLISHED_NLL:
+        return ""
+    mean, se, method, _ = BEST_PUBLISHED_NLL[key]
+    return f"{mean:.2f} ± {se:.2f} {method}"
+
+
+def best_published_notes(datasets):
+    """Markdown lines giving the source of every "best published" cell.
+
+    Parameters
+    ----------
+    datasets : list of (str, bool)
+        The table lines, as :func:`table_key` gives them.
+
+    Returns
+    -------
+    list of str
+    """
+    names = list(dict.fromkeys(name for name, _ in datasets))
+    sources = [
+        f"{key}: {BEST_PUBLISHED_NLL[key][3]}"
+        for key in dict.fromkeys(map(published_name, names))
+        if key in BEST_PUBLISHED_NLL
+    ]
+    missing = [n for n in names if published_name(n) not in BEST_PUBLISHED_NLL]
+    lines = [
+        "Best published: the lowest test NLL found for the dataset in a 2026 "
+        "survey of the literature (`../shared/REFERENCES.md` §2b), on the raw "
+        "targets, mean ± error over the standard splits"
+        + (": " + "; ".join(sources) if sources else "")
+        + ". Left empty on deq. rows (no record is on dequantized targets)"
+        + (f" and for {', '.join(missing)} (no record found)" if missing else "")
+        + "; there is no best-published RMSE column (none is on record).",
+        "",
+    ]
+    return lines
 
 
 def _published_cells(published, key):

@@ -109,6 +109,22 @@ def test_published_tables_cover_the_standard_datasets():
     assert uci_models.PUBLISHED_NLL["Yacht"][3] == (0.20, 0.26)
 
 
+def test_best_published_column_gives_each_number_with_its_source():
+    best = uci_models.BEST_PUBLISHED_NLL
+    assert best["Concrete"][:3] == (2.75, 0.21, "PGBM")
+    assert best["Boston"][:2] == (2.35, 0.06)
+    for _mean, se, method, source in best.values():
+        assert se >= 0 and method and "Table" in source
+    rows = [_row("bostonHousing", "mdn", 0, 2.4), _row("toy", "mdn", 0, 1.0)]
+    rows.append({**_row("bostonHousing", "mdn", 0, 2.5), "dequantized": True})
+    lines = uci.best_published_notes(list(dict.fromkeys(map(uci.table_key, rows))))
+    text = "\n".join(lines)
+    assert "Boston: WGBoost paper (arXiv 2405.09536) Table 1" in text
+    assert "for toy (no record found)" in text
+    assert uci._best_cell("Boston") == "2.35 ± 0.06 Deep Evidential Regression"
+    assert uci._best_cell(None) == ""
+
+
 def test_benchmark_writes_results_summary_and_figure(data_root, tmp_path):
     out = tmp_path / "out"
     rows = uci.main(
@@ -132,6 +148,7 @@ def test_benchmark_writes_results_summary_and_figure(data_root, tmp_path):
         assert float(r["fit_seconds"]) >= 0
     summary = (out / "uci_summary.md").read_text(encoding="utf-8")
     assert "| dataset | gaussian-baseline | mdn |" in summary
+    assert "best published |" in summary and "for grades, toy (no record" in summary
     assert "| grades (1) † |" in summary and "| grades (1) † deq. |" in summary
     assert "target on a grid" in summary and "grades: spacing 1" in summary
     assert "scikit-learn" in summary and "--splits 1" in summary
