@@ -184,13 +184,12 @@ def run_suite(generators, sizes, models, n_test, seed, options, log=sys.stderr):
     log : file
         Where progress lines go.
 
-    Returns
-    -------
-    list of dict
+    Yields
+    ------
+    dict
         One row per generator, size and model (``truth`` first), with the
         scores of :func:`score_distribution`, ``fit_seconds`` and ``notes``.
     """
-    rows = []
     for g_index, name in enumerate(generators):
         gen = GENERATORS[name]
         X_test, y_test = gen.sample(n_test, random_state=[seed, g_index, 0])
@@ -198,18 +197,18 @@ def run_suite(generators, sizes, models, n_test, seed, options, log=sys.stderr):
         truth = score_truth(gen, X_test, y_test, random_state=seed)
         for n in sizes:
             base = {"generator": name, "n_train": n}
-            rows.append({**base, "model": "truth", **truth, "fit_seconds": np.nan})
+            yield {**base, "model": "truth", **truth, "fit_seconds": np.nan}
             X, y = gen.sample(n, random_state=[seed, g_index, n])
             for model_name in models:
                 row = {**base, "model": model_name, "fit_seconds": np.nan, "notes": ""}
                 if gen.n_outputs > 1 and model_name not in MULTI_OUTPUT:
                     row["notes"] = "one-output model"
-                    rows.append(row)
+                    yield row
                     continue
                 model = make_model(model_name, seed, options, n)
                 if isinstance(model, str):
                     row["notes"] = model
-                    rows.append(row)
+                    yield row
                     continue
                 try:
                     start = time.perf_counter()
@@ -222,14 +221,13 @@ def run_suite(generators, sizes, models, n_test, seed, options, log=sys.stderr):
                     row["notes"] = model.describe()
                 except Exception as exc:  # a failed fit is a result
                     row["notes"] = f"failed: {type(exc).__name__}: {exc}"
-                rows.append(row)
                 print(
                     f"[{name} n={n}] {model_name}: gap={row.get('gap', np.nan):.3f} "
                     f"fit={row['fit_seconds']:.1f}s {row['notes']}",
                     file=log,
                     flush=True,
                 )
-    return rows
+                yield row
 
 
 def _fmt(value, digits=3):
@@ -395,19 +393,22 @@ def main(argv=None):
             models.remove(model)
             notes.append(f"{model} not run: {reason}")
             print(f"note: skipping {model}: {reason}", file=sys.stderr)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        rows = run_suite(
-            generators, sizes, models, args.n_test, args.seed, BenchmarkOptions()
-        )
     argv_list = sys.argv[1:] if argv is None else list(argv)
     command = shlex.join(["python", "benchmarks/bench_known_density.py", *argv_list])
-    report = format_report(rows, command, notes)
+    rows = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for row in run_suite(
+            generators, sizes, models, args.n_test, args.seed, BenchmarkOptions()
+        ):
+            rows.append(row)
+            if args.out is not None:
+                # Rewritten after every fit: a stopped run keeps what it did.
+                args.out.write_text(format_report(rows, command, notes), "utf-8")
     if args.out is not None:
-        args.out.write_text(report, encoding="utf-8")
         print(f"wrote {args.out}", file=sys.stderr)
     else:
-        print(report)
+        print(format_report(rows, command, notes))
     return rows
 
 

@@ -109,3 +109,35 @@ def test_two_outputs_have_no_cdf():
     gen = GENERATORS["correlated-2d"]
     with pytest.raises(ValueError, match="pit"):
         gen.cdf(np.zeros((1, 1)), np.zeros((1, 2)))
+
+
+def test_truth_scored_as_a_model_has_no_gap():
+    bench = _load("bench_known_density")
+    gen = GENERATORS["two-branches"]
+    X, y = gen.sample(2000, random_state=3)
+    truth = bench.score_truth(gen, X, y)
+    scored = bench.score_distribution(gen.mixture(X[:, 0]), X, y, gen.logpdf(X, y))
+    assert scored["gap"] == pytest.approx(0.0, abs=1e-9)
+    for key in ("nll", "crps", "pit_ks", "cover90"):
+        assert scored[key] == pytest.approx(truth[key], abs=1e-6)
+    assert truth["cover90"] == pytest.approx(0.9, abs=0.03)
+
+
+def test_suite_reports_gaps_and_skips_one_output_models_on_2d(tmp_path):
+    bench = _load("bench_known_density")
+    out = tmp_path / "kd.md"
+    rows = bench.main(
+        ["--generators", "skewed,correlated-2d", "--n-train", "60"]
+        + ["--n-test", "200", "--models", "gaussian-baseline", "--out", str(out)]
+    )
+    by_key = {(r["generator"], r["model"]): r for r in rows}
+    assert by_key["skewed", "gaussian-baseline"]["gap"] > 0
+    assert by_key["correlated-2d", "gaussian-baseline"]["notes"] == "one-output model"
+    assert (
+        by_key["correlated-2d", "truth"]["pit_ks"]
+        != by_key["skewed", "truth"]["pit_ks"]
+    )
+    text = out.read_text(encoding="utf-8")
+    assert "| generator | n_train | gaussian-baseline |" in text
+    assert "| skewed | 60 | **" in text and "### correlated-2d" in text
+    assert "energy score" in text and "fit / mdn" in text
