@@ -133,10 +133,9 @@ def test_suite_reports_gaps_and_skips_one_output_models_on_2d(tmp_path):
     by_key = {(r["generator"], r["model"]): r for r in rows}
     assert by_key["skewed", "gaussian-baseline"]["gap"] > 0
     assert by_key["correlated-2d", "gaussian-baseline"]["notes"] == "one-output model"
-    assert (
-        by_key["correlated-2d", "truth"]["pit_ks"]
-        != by_key["skewed", "truth"]["pit_ks"]
-    )
+    # No PIT or coverage for two outputs; the energy score instead.
+    assert np.isnan(by_key["correlated-2d", "truth"]["pit_ks"])
+    assert np.isfinite(by_key["correlated-2d", "truth"]["crps"])
     text = out.read_text(encoding="utf-8")
     assert "| generator | n_train | gaussian-baseline |" in text
     assert "| skewed | 60 | **" in text and "### correlated-2d" in text
