@@ -44,7 +44,7 @@ from scipy import stats
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from known_density import GENERATORS  # noqa: E402
-from uci import package_versions  # noqa: E402
+from uci import _parse_list, package_versions  # noqa: E402
 from uci_models import BenchmarkOptions, check_available, make_model  # noqa: E402
 
 MODELS = (
@@ -320,16 +320,6 @@ def _row(cells):
     return "| " + " | ".join(cells) + " |"
 
 
-def _parse_list(text, choices, what, kind=str):
-    items = [kind(s.strip()) for s in text.split(",") if s.strip()]
-    unknown = [s for s in items if choices is not None and s not in choices]
-    if unknown:
-        raise argparse.ArgumentTypeError(
-            f"unknown {what} {unknown}; choose from {', '.join(map(str, choices))}"
-        )
-    return items
-
-
 def build_parser():
     """Command-line interface.
 
@@ -382,7 +372,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         generators = _parse_list(args.generators, list(GENERATORS), "generator")
-        sizes = _parse_list(args.n_train, None, "size", int)
+        sizes = [int(n) for n in _parse_list(args.n_train)]
         models = _parse_list(args.models, MODELS, "model")
     except (argparse.ArgumentTypeError, ValueError) as exc:
         parser.error(str(exc))
