@@ -70,12 +70,12 @@ BENCH_ARGS ?=
 
 $(BENCH_STAMP): pyproject.toml benchmarks/requirements-bench.txt
 	test -x $(BENCH_PY) || $(PYTHON) -m venv $(BENCH_VENV)
-	$(BENCH_PY) -m pip install --quiet --disable-pip-version-check -c benchmarks/requirements-bench.txt torch scikit-learn skorch numpy scipy pandas matplotlib ngboost skpro -e .
+	$(BENCH_PY) -m pip install --quiet --disable-pip-version-check -c benchmarks/requirements-bench.txt torch scikit-learn skorch numpy scipy pandas matplotlib ngboost skpro xgboost-distribution pgbm -e .
 	touch $(BENCH_STAMP)
 
 BENCH_OUT ?= benchmarks/results
 BENCH_RUNS := $(BENCH_OUT)/runs
-BENCH_PEERS := ngboost,skpro-mdn,gaussian-baseline
+BENCH_PEERS := ngboost,xgb-distribution,pgbm,deep-ensemble,skpro-mdn,gaussian-baseline
 BENCH_SMALL := yacht,bostonHousing,energy,concrete,wine-quality-red
 BENCH_LARGE := kin8nm,power-plant
 BENCH_LARGE_TUNED_SPLITS ?= 5

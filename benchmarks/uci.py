@@ -38,7 +38,9 @@ import numpy as np
 # any working directory.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from target_grid import TargetGrid, dequantize, find_grid  # noqa: E402
 from uci_models import (  # noqa: E402
+    BEST_PUBLISHED_NLL,
     MODEL_NAMES,
     PEER_MODELS,
     PUBLISHED_METHODS,
@@ -56,11 +58,14 @@ from uci_models import (  # noqa: E402
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO_ROOT.parent / "shared" / "data" / "uci"
 DEFAULT_OUT = REPO_ROOT / "benchmarks" / "results"
-INTEGER_MARK = "†"
-INTEGER_NOTE = (
-    "integer target: densities of continuous models are not comparable; a "
-    "density model can put spikes on the grades"
+GRID_MARK = "†"
+GRID_NOTE = (
+    "target on a grid: on the raw values the densities of continuous models "
+    "are not comparable, a density model can put spikes on the grid points; "
+    "the dequantized row (deq.) is the comparable one"
 )
+# Which versions of a gridded target to run (--grid-targets).
+GRID_VARIANTS = {"both": (False, True), "raw": (False,), "dequantized": (True,)}
 CSV_FIELDS = (
     "dataset",
     "model",
@@ -70,7 +75,7 @@ CSV_FIELDS = (
     "nll",
     "rmse",
     "fit_seconds",
-    "integer_target",
+    "target_grid",
     "dequantized",
     "notes",
 )
@@ -82,6 +87,9 @@ VERSION_PACKAGES = (
     "skorch",
     "skmdn",
     "ngboost",
+    "xgboost-distribution",
+    "xgboost-cpu",
+    "pgbm",
     "skpro",
     "pandas",
 )
@@ -99,15 +107,16 @@ class UCIDataset:
     y : ndarray of shape (n_samples,)
     splits : list of (ndarray, ndarray)
         Train and test row indices of each split.
-    integer_target : bool
-        True when every target value is an integer (e.g. a wine grade).
+    grid : TargetGrid or None
+        The regular grid the target sits on (e.g. wine's integer grades, see
+        :func:`target_grid.find_grid`), None for a continuous target.
     """
 
     name: str
     X: np.ndarray
     y: np.ndarray
     splits: list
-    integer_target: bool
+    grid: TargetGrid | None
 
 
 def find_datasets(root):
@@ -144,7 +153,7 @@ def load_dataset(root, name):
     Returns
     -------
     UCIDataset
-        Features, target, splits and whether the target is integral.
+        Features, target, splits and the grid the target sits on, if any.
     """
     folder = Path(root) / name / "data"
     if not (folder / "data.txt").is_file():
@@ -171,27 +180,7 @@ def load_dataset(root, name):
         splits.append((train, test))
     if not splits:
         raise ValueError(f"{name}: no splits found in {folder}")
-    integer_target = bool(np.all(y == np.round(y)))
-    return UCIDataset(name, X, y, splits, integer_target)
-
-
-def dequantize(y, split):
-    """Add U(-0.5, 0.5) noise to an integer target, reproducibly per split.
-
-    Parameters
-    ----------
-    y : ndarray of shape (n_samples,)
-        Integer-valued target, all rows of the dataset.
-    split : int
-        Split index; the same split gets the same noise for every model.
-
-    Returns
-    -------
-    ndarray of shape (n_samples,)
-        A continuous target whose density integrates the grades' masses.
-    """
-    rng = np.random.default_rng(10_000 + split)
-    return y + rng.uniform(-0.5, 0.5, size=y.shape)
+    return UCIDataset(name, X, y, splits, find_grid(y))
 
 
 def evaluate_split(model, X_train, y_train, X_test, y_test, y_test_rmse):
@@ -223,7 +212,7 @@ def evaluate_split(model, X_train, y_train, X_test, y_test, y_test_rmse):
     }
 
 
-def run_benchmark(datasets, models, options, root, n_splits=None, dequant=False):
+def run_benchmark(datasets, models, options, root, n_splits=None, grid_targets="both"):
     """Run every model on every split of every dataset, split by split.
 
     Parameters
@@ -239,8 +228,10 @@ def run_benchmark(datasets, models, options, root, n_splits=None, dequant=False)
         Data folder.
     n_splits : int or None
         Run the first ``n_splits`` splits only; None runs all.
-    dequant : bool
-        Dequantize integer targets (see :func:`dequantize`).
+    grid_targets : {"both", "raw", "dequantized"}
+        What to fit on a target that sits on a grid: the raw values and the
+        dequantized ones (each model fitted twice per split), or one of them
+        (see :func:`target_grid.dequantize`).
 
     Yields
     ------
@@ -259,25 +250,27 @@ def run_benchmark(datasets, models, options, root, n_splits=None, dequant=False)
                 continue
             name = data.name
             train, test = splits[k]
-            dequantized = dequant and data.integer_target
-            y = dequantize(data.y, k) if dequantized else data.y
-            for model_name in models:
-                row = {
-                    "dataset": name,
-                    "model": model_name,
-                    "split": k,
-                    "n_train": len(train),
-                    "n_test": len(test),
-                    "nll": np.nan,
-                    "rmse": np.nan,
-                    "fit_seconds": np.nan,
-                    "integer_target": data.integer_target,
-                    "dequantized": dequantized,
-                    "notes": "",
-                }
-                row.update(_run_one(model_name, k, options, data, y, train, test))
-                _progress(row, len(splits))
-                yield row
+            grid = data.grid
+            variants = (False,) if grid is None else GRID_VARIANTS[grid_targets]
+            for dequantized in variants:
+                y = dequantize(data.y, k, grid.spacing) if dequantized else data.y
+                for model_name in models:
+                    row = {
+                        "dataset": name,
+                        "model": model_name,
+                        "split": k,
+                        "n_train": len(train),
+                        "n_test": len(test),
+                        "nll": np.nan,
+                        "rmse": np.nan,
+                        "fit_seconds": np.nan,
+                        "target_grid": np.nan if grid is None else grid.spacing,
+                        "dequantized": dequantized,
+                        "notes": "",
+                    }
+                    row.update(_run_one(model_name, k, options, data, y, train, test))
+                    _progress(row, len(splits))
+                    yield row
 
 
 def _run_one(model_name, split, options, data, y, train, test):
@@ -304,9 +297,9 @@ def _progress(row, n_splits):
         )
         if row["notes"]:
             result += f" ({row['notes']})"
+    label = row["dataset"] + (" deq." if row["dequantized"] else "")
     print(
-        f"[{row['dataset']} split {row['split'] + 1}/{n_splits}] "
-        f"{row['model']}: {result}",
+        f"[{label} split {row['split'] + 1}/{n_splits}] {row['model']}: {result}",
         file=sys.stderr,
         flush=True,
     )
@@ -345,17 +338,20 @@ def read_csv(path):
         Rows with the types of :func:`run_benchmark`'s rows.
     """
     numbers = {"split": int, "n_train": int, "n_test": int}
-    floats = ("nll", "rmse", "fit_seconds")
+    floats = ("nll", "rmse", "fit_seconds", "target_grid")
     rows = []
     with open(path, newline="", encoding="utf-8") as f:
         for raw in csv.DictReader(f):
             row = dict(raw)
+            if "integer_target" in row:
+                # Files written before grids were detected in general flagged
+                # integer targets only: their grid is the integers.
+                row["target_grid"] = "1" if row.pop("integer_target") == "True" else ""
             for key, kind in numbers.items():
                 row[key] = kind(row[key])
             for key in floats:
                 row[key] = float(row[key]) if row[key] not in ("", "nan") else np.nan
-            for key in ("integer_target", "dequantized"):
-                row[key] = row[key] == "True"
+            row["dequantized"] = row["dequantized"] == "True"
             rows.append(row)
     return rows
 
@@ -401,13 +397,46 @@ def _cell(rows, field, digits=2, with_se=True, n_splits=None):
     return text
 
 
-def _dataset_label(name, rows):
+def table_key(row):
+    """The table line of a result row: its dataset, raw or dequantized.
+
+    Parameters
+    ----------
+    row : dict
+        A row from :func:`run_benchmark` or :func:`read_csv`.
+
+    Returns
+    -------
+    (str, bool)
+        Dataset name and whether its target was dequantized; a gridded
+        target run both ways has two lines.
+    """
+    return row["dataset"], bool(row.get("dequantized", False))
+
+
+def on_grid(row):
+    """Whether a result row's target sits on a grid (:func:`find_grid`).
+
+    Parameters
+    ----------
+    row : dict
+        A row from :func:`run_benchmark` or :func:`read_csv`.
+
+    Returns
+    -------
+    bool
+    """
+    return bool(np.isfinite(row.get("target_grid", np.nan)))
+
+
+def _dataset_label(key, rows):
+    name, dequantized = key
     n_splits = len({r["split"] for r in rows})
     label = f"{name} ({n_splits})"
-    if rows and rows[0]["integer_target"]:
-        label += " " + INTEGER_MARK
-        if rows[0]["dequantized"]:
-            label += " deq."
+    if rows and on_grid(rows[0]):
+        label += " " + GRID_MARK
+    if dequantized:
+        label += " deq."
     return label
 
 
@@ -448,10 +477,10 @@ def write_summary(rows, path, command, models, options, skipped, notes=()):
     notes : sequence of str
         Extra lines for the header.
     """
-    datasets = list(dict.fromkeys(r["dataset"] for r in rows))
+    datasets = list(dict.fromkeys(map(table_key, rows)))
     by_cell = {}
     for r in rows:
-        by_cell.setdefault((r["dataset"], r["model"]), []).append(r)
+        by_cell.setdefault((table_key(r), r["model"]), []).append(r)
     versions = package_versions()
     lines = [
         "# UCI regression benchmark",
@@ -480,38 +509,39 @@ def write_summary(rows, path, command, models, options, skipped, notes=()):
         "",
     ]
 
-    def table(title, field, digits, published, with_se=True):
+    def table(title, field, digits, published, with_se=True, best=None):
         header = ["dataset", *models]
         if published is not None:
             header += [f"{m} (publ.)" for m in PUBLISHED_METHODS]
+        if best is not None:
+            header.append("best published")
         out = [f"## {title}", "", _row(header), _row(["---"] * len(header))]
-        for name in datasets:
-            ds_rows = [r for r in rows if r["dataset"] == name]
-            cells = [_dataset_label(name, ds_rows)]
+        for key in datasets:
+            ds_rows = [r for r in rows if table_key(r) == key]
+            cells = [_dataset_label(key, ds_rows)]
             n_splits = len({r["split"] for r in ds_rows})
             cells += [
-                _cell(by_cell.get((name, m), []), field, digits, with_se, n_splits)
+                _cell(by_cell.get((key, m), []), field, digits, with_se, n_splits)
                 for m in models
             ]
             if published is not None:
-                cells += _published_cells(published, published_name(name))
+                # The published numbers are on the raw values.
+                name, dequantized = key
+                cells += _published_cells(
+                    published, None if dequantized else published_name(name)
+                )
+            if best is not None:
+                name, dequantized = key
+                cells.append(_best_cell(None if dequantized else published_name(name)))
             out.append(_row(cells))
         return out + [""]
 
-    lines += table("Test NLL", "nll", 2, PUBLISHED_NLL)
+    lines += table("Test NLL", "nll", 2, PUBLISHED_NLL, best=BEST_PUBLISHED_NLL)
+    lines += best_published_notes(datasets)
     lines += table("Test RMSE", "rmse", 2, PUBLISHED_RMSE)
     lines += table("Fit time (seconds per split)", "fit_seconds", 1, None, False)
     lines += paired_comparison(rows, models)
-    if any(r["integer_target"] for r in rows):
-        lines += [f"{INTEGER_MARK} {INTEGER_NOTE}."]
-        if any(r["dequantized"] for r in rows):
-            lines += [
-                "deq.: dequantized with U(-0.5, 0.5) noise on train and test "
-                "targets (`--dequantize`): the NLL is that of a continuous "
-                "density; RMSE is against the original grades. The published "
-                "columns are on the raw grades.",
-            ]
-        lines.append("")
+    lines += grid_notes(rows)
     failures = sorted(
         {(r["dataset"], r["model"], r["notes"]) for r in rows if "failed" in r["notes"]}
     )
@@ -520,7 +550,37 @@ def write_summary(rows, path, command, models, options, skipped, notes=()):
     Path(path).write_text("\n".join(lines).rstrip() + "\n", encoding="utf-8")
 
 
-def paired_differences(rows, model, peer, dataset):
+def grid_notes(rows):
+    """Markdown lines saying which targets sit on a grid and what deq. means.
+
+    Parameters
+    ----------
+    rows : list of dict
+        Rows from :func:`run_benchmark`.
+
+    Returns
+    -------
+    list of str
+        Nothing when no target is on a grid.
+    """
+    spacings = {r["dataset"]: r["target_grid"] for r in rows if on_grid(r)}
+    if not spacings:
+        return []
+    grids = ", ".join(f"{name}: spacing {h:.6g}" for name, h in spacings.items())
+    lines = [f"{GRID_MARK} {GRID_NOTE} ({grids})."]
+    if any(r["dequantized"] for r in rows):
+        lines.append(
+            "deq.: the same splits with U(-h/2, h/2) noise on the train and "
+            "test targets, h the grid spacing found from the data "
+            "(`--grid-targets`): the NLL is that of a continuous density (the "
+            "grid points' probabilities, each spread over its cell, plus "
+            "log h); RMSE is against the raw values. The published columns "
+            "are on the raw values and left empty on deq. rows."
+        )
+    return lines + [""]
+
+
+def paired_differences(rows, model, peer, dataset, dequantized=False):
     """Test-NLL differences of two models on the splits both finished.
 
     Parameters
@@ -531,6 +591,8 @@ def paired_differences(rows, model, peer, dataset):
         The two models; a difference is ``nll(model) - nll(peer)``.
     dataset : str
         Dataset name.
+    dequantized : bool, default=False
+        Compare the runs on the dequantized target of a gridded dataset.
 
     Returns
     -------
@@ -540,7 +602,7 @@ def paired_differences(rows, model, peer, dataset):
     """
     nll = {}
     for r in rows:
-        if r["dataset"] == dataset and r["model"] in (model, peer):
+        if table_key(r) == (dataset, dequantized) and r["model"] in (model, peer):
             nll[r["model"], r["split"]] = r["nll"]
     splits = {m: {k for mm, k in nll if mm == m} for m in (model, peer)}
     common = sorted(splits[model] & splits[peer])
@@ -589,10 +651,8 @@ def paired_comparison(rows, models):
     peers = [m for m in models if m in PEER_MODELS]
     if not ours or not peers:
         return []
-    datasets = list(dict.fromkeys(r["dataset"] for r in rows))
-    integer = {
-        r["dataset"] for r in rows if r["integer_target"] and not r["dequantized"]
-    }
+    datasets = list(dict.fromkeys(map(table_key, rows)))
+    gridded = {r["dataset"] for r in rows if on_grid(r)}
     pairs = [(m, p) for m in ours for p in peers]
     header = ["dataset", *(f"{m} − {p}" for m, p in pairs)]
     lines = [
@@ -607,21 +667,26 @@ def paired_comparison(rows, models):
     ]
     wins = dict.fromkeys(pairs, 0)
     counted = dict.fromkeys(pairs, 0)
-    for name in datasets:
-        label = name + (f" {INTEGER_MARK}" if name in integer else "")
-        cells = [label]
+    for key in datasets:
+        name, dequantized = key
+        label = name + (f" {GRID_MARK}" if name in gridded else "")
+        cells = [label + (" deq." if dequantized else "")]
         for pair in pairs:
-            diffs = paired_differences(rows, *pair, name)
+            diffs = paired_differences(rows, *pair, name, dequantized)
             if diffs.size == 0:
                 cells.append("")
                 continue
             cells.append(format_paired(diffs))
             mean = summarize(diffs)[0]
-            if name not in integer:
+            if name not in gridded:
                 counted[pair] += 1
                 wins[pair] += bool(mean < 0)
         lines.append(_row(cells))
-    lines += ["", "Lower mean test NLL, datasets with a continuous target:", ""]
+    lines += [
+        "",
+        "Lower mean test NLL, datasets whose target is not on a grid:",
+        "",
+    ]
     for pair in pairs:
         if counted[pair]:
             lines.append(
@@ -632,6 +697,45 @@ def paired_comparison(rows, models):
 
 def _row(cells):
     return "| " + " | ".join(cells) + " |"
+
+
+def _best_cell(key):
+    if key not in BEST_PUBLISHED_NLL:
+        return ""
+    mean, se, method, _ = BEST_PUBLISHED_NLL[key]
+    return f"{mean:.2f} ± {se:.2f} {method}"
+
+
+def best_published_notes(datasets):
+    """Markdown lines giving the source of every "best published" cell.
+
+    Parameters
+    ----------
+    datasets : list of (str, bool)
+        The table lines, as :func:`table_key` gives them.
+
+    Returns
+    -------
+    list of str
+    """
+    names = list(dict.fromkeys(name for name, _ in datasets))
+    sources = [
+        f"{key}: {BEST_PUBLISHED_NLL[key][3]}"
+        for key in dict.fromkeys(map(published_name, names))
+        if key in BEST_PUBLISHED_NLL
+    ]
+    missing = [n for n in names if published_name(n) not in BEST_PUBLISHED_NLL]
+    lines = [
+        "Best published: the lowest test NLL found for the dataset in a 2026 "
+        "survey of the literature (`../shared/REFERENCES.md` §2b), on the raw "
+        "targets, mean ± error over the standard splits"
+        + (": " + "; ".join(sources) if sources else "")
+        + ". Left empty on deq. rows (no record is on dequantized targets)"
+        + (f" and for {', '.join(missing)} (no record found)" if missing else "")
+        + "; there is no best-published RMSE column (none is on record).",
+        "",
+    ]
+    return lines
 
 
 def _published_cells(published, key):
@@ -664,17 +768,18 @@ def plot_nll(rows, path, models):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    datasets = list(dict.fromkeys(r["dataset"] for r in rows))
+    datasets = list(dict.fromkeys(map(table_key, rows)))
     n_cols = min(4, len(datasets))
     n_rows = -(-len(datasets) // n_cols)
     fig, axes = plt.subplots(
         n_rows, n_cols, figsize=(3.6 * n_cols, 3.4 * n_rows), squeeze=False
     )
-    for ax, name in zip(axes.flat, datasets):
+    for ax, panel in zip(axes.flat, datasets):
+        name, dequantized = panel
         labels, means, ses, colors = [], [], [], []
         for i, model in enumerate(models):
             mean, se, _ = summarize(
-                [r["nll"] for r in rows if r["dataset"] == name and r["model"] == model]
+                [r["nll"] for r in rows if (table_key(r), r["model"]) == (panel, model)]
             )
             labels.append(model)
             means.append(mean)
@@ -683,7 +788,8 @@ def plot_nll(rows, path, models):
         x = np.arange(len(labels))
         for xi, mean, se, color in zip(x, means, ses, colors):
             ax.errorbar(xi, mean, yerr=se, fmt="o", color=color, capsize=3)
-        key = published_name(name)
+        # The published numbers are on the raw values.
+        key = None if dequantized else published_name(name)
         if key is not None:
             px = len(labels) + np.arange(len(PUBLISHED_METHODS))
             pm = [v[0] for v in PUBLISHED_NLL[key]]
@@ -693,8 +799,8 @@ def plot_nll(rows, path, models):
             x = np.arange(len(labels))
         ax.set_xticks(x)
         ax.set_xticklabels(labels, rotation=60, ha="right", fontsize=7)
-        ds_rows = [r for r in rows if r["dataset"] == name]
-        ax.set_title(_dataset_label(name, ds_rows), fontsize=9)
+        ds_rows = [r for r in rows if table_key(r) == panel]
+        ax.set_title(_dataset_label(panel, ds_rows), fontsize=9)
         ax.set_ylabel("test NLL (lower is better)", fontsize=8)
         ax.grid(axis="y", alpha=0.3)
     for ax in axes.flat[len(datasets) :]:
@@ -773,10 +879,20 @@ def build_parser():
         help="parallel jobs of the inner grid search and of the ensemble",
     )
     parser.add_argument(
+        "--grid-targets",
+        choices=sorted(GRID_VARIANTS),
+        default="both",
+        help="a target on a grid (few distinct values, all multiples of one "
+        "spacing h, e.g. wine's grades) is fitted raw and dequantized, with "
+        "U(-h/2, h/2) noise on train and test targets so that the NLL is that "
+        "of a continuous density (both: two table rows), or one of the two",
+    )
+    parser.add_argument(
         "--dequantize",
-        action="store_true",
-        help="add U(-0.5, 0.5) noise to integer targets (train and test) so "
-        "that the NLL is that of a continuous density",
+        action="store_const",
+        const="dequantized",
+        dest="grid_targets",
+        help="the same as --grid-targets dequantized",
     )
     parser.add_argument(
         "--mdn-set",
@@ -874,7 +990,7 @@ def main(argv=None):
         # on stderr are the record that matters.
         warnings.simplefilter("ignore")
         for row in run_benchmark(
-            datasets, models, options, args.data, args.splits, args.dequantize
+            datasets, models, options, args.data, args.splits, args.grid_targets
         ):
             rows.append(row)
             # Rewritten after every fit so that an interrupted run keeps its
@@ -903,8 +1019,8 @@ def merge_rows(*runs):
     """
     rows = []
     for new in runs:
-        cells = {(r["dataset"], r["model"]) for r in new}
-        rows = [r for r in rows if (r["dataset"], r["model"]) not in cells] + new
+        cells = {(table_key(r), r["model"]) for r in new}
+        rows = [r for r in rows if (table_key(r), r["model"]) not in cells] + new
     return rows
 
 

@@ -49,6 +49,36 @@ PUBLISHED_SOURCE = (
     "Mean ± error over the 20 standard splits (5 for protein)."
 )
 
+# Best published test NLL found (a 2026 survey, REFERENCES.md §2b): mean,
+# error, method, source. Only numbers REFERENCES.md gives; a dataset without
+# one has no entry (and an empty cell).
+BEST_PUBLISHED_NLL = {
+    "Boston": (
+        2.35,
+        0.06,
+        "Deep Evidential Regression",
+        "WGBoost paper (arXiv 2405.09536) Table 1, reprinting DER",
+    ),
+    "Concrete": (2.75, 0.21, "PGBM", "TreeFlow (ECAI 2023) Table 3"),
+    "Energy": (0.37, 0.28, "RoNGBa", "TreeFlow (ECAI 2023) Table 3"),
+    "Kin8nm": (-1.24, 0.01, "Deep Evidential Regression", "WGBoost Table 1"),
+    "Naval": (-5.87, 0.05, "Concrete Dropout", "WGBoost Table 1"),
+    "Power": (
+        2.60,
+        0.02,
+        "PGBM (WGBoost: 2.60 ± 0.04)",
+        "TreeFlow (ECAI 2023) Table 3; WGBoost Table 1",
+    ),
+    "Protein": (2.02, 0.02, "TreeFlow", "TreeFlow (ECAI 2023) Table 3"),
+    "Wine (red)": (
+        -0.56,
+        0.62,
+        "TreeFlow, on the integer grades",
+        "TreeFlow (ECAI 2023) Table 3",
+    ),
+    "Yacht": (0.05, 0.28, "PGBM", "TreeFlow (ECAI 2023) Table 3"),
+}
+
 # Folder names of the standard layout (Gal's repository) to published names.
 DATASET_ALIASES = {
     "bostonhousing": "Boston",
@@ -85,15 +115,67 @@ MODEL_NAMES = (
     "mdn",
     "mdn-tuned",
     "mdn-ensemble",
+    "deep-ensemble",
     "ngboost",
+    "xgb-distribution",
+    "pgbm",
     "skpro-mdn",
     "gaussian-baseline",
     "gp",
 )
 # The paired comparison of the summary pits each skmdn model against each
-# peer probabilistic regressor.
+# peer probabilistic regressor. The deep ensemble is built with skmdn but is
+# a peer: the method of Lakshminarayanan et al. (2017).
 SKMDN_MODELS = ("mdn", "mdn-tuned", "mdn-ensemble")
-PEER_MODELS = ("ngboost", "skpro-mdn")
+PEER_MODELS = ("ngboost", "xgb-distribution", "pgbm", "deep-ensemble", "skpro-mdn")
+
+# Deep Ensembles (Lakshminarayanan et al. 2017, UCI protocol): five networks
+# with one Gaussian output each, one hidden layer of 50 ReLU units, combined
+# with equal weights. See the README for where skmdn's version differs.
+DEEP_ENSEMBLE_MEMBER = {
+    "n_components": 1,
+    "hidden_layer_sizes": (50,),
+    "activation": "relu",
+}
+# xgboost-distribution's documented recipe (its README): 500 rounds at most,
+# early stopping after 10 rounds without improvement on a held-out set, here
+# a tenth of the training rows.
+XGB_DISTRIBUTION_PARAMS = {
+    "distribution": "normal",
+    "n_estimators": 500,
+    "early_stopping_rounds": 10,
+}
+XGB_DISTRIBUTION_VALIDATION = 0.1
+# PGBM's documented recipe (examples/torch/example07_optimizeddistribution.py,
+# the settings of the PGBM paper's UCI experiments): up to 2000 trees with
+# early stopping (100 rounds) on 20 % of the training rows, then
+# optimize_distribution on those rows, then a refit on all training rows with
+# the best number of trees, the chosen distribution and tree correlation.
+PGBM_PARAMS = {
+    "min_split_gain": 0.0,
+    "min_data_in_leaf": 2,
+    "max_leaves": 8,
+    "max_bin": 64,
+    "learning_rate": 0.1,
+    "reg_lambda": 1.0,
+    "verbose": 1,
+}
+PGBM_MAX_TREES = 2000
+PGBM_EARLY_STOPPING = 100
+PGBM_VALIDATION = 0.2
+# optimize_distribution's candidates, less those whose density cannot be
+# scored: weibull's parameters come from an iterative fit inside
+# predict_dist, poisson and negativebinomial are discrete. lognormal and
+# gamma are dropped too when a target is not positive.
+PGBM_DISTRIBUTIONS = (
+    "normal",
+    "studentt",
+    "laplace",
+    "logistic",
+    "lognormal",
+    "gamma",
+    "gumbel",
+)
 
 
 def published_name(dataset):
@@ -149,16 +231,26 @@ def check_available(name):
         "mdn": "skmdn",
         "mdn-tuned": "skmdn",
         "mdn-ensemble": "skmdn",
+        "deep-ensemble": "skmdn",
         "ngboost": "ngboost",
+        "xgb-distribution": "xgboost_distribution",
+        "pgbm": "pgbm",
         "skpro-mdn": "skpro",
     }
-    names = {"mdn-ensemble": "MDNEnsembleRegressor", "skpro-mdn": "MDNRegressor"}
+    names = {
+        "mdn-ensemble": "MDNEnsembleRegressor",
+        "deep-ensemble": "MDNEnsembleRegressor",
+        "skpro-mdn": "MDNRegressor",
+        "xgb-distribution": "XGBDistribution",
+        "pgbm": "PGBMRegressor",
+    }
+    paths = {"skpro-mdn": "skpro.regression.mdn", "pgbm": "pgbm.torch"}
     if name not in modules:
         return None
     module = modules[name]
     if importlib.util.find_spec(module) is None:
         return f"package {module!r} is not installed"
-    path = "skpro.regression.mdn" if name == "skpro-mdn" else module
+    path = paths.get(name, module)
     try:
         imported = importlib.import_module(path)
         if name in names:
@@ -195,10 +287,12 @@ def make_model(name, split, options, n_train):
         return _SkmdnModel(_mdn(split, options))
     if name == "mdn-tuned":
         return _SkmdnModel(_tuned_mdn(split, options))
-    if name == "mdn-ensemble":
+    if name in ("mdn-ensemble", "deep-ensemble"):
         from skmdn import MDNEnsembleRegressor
 
         member = _mdn(None, options)
+        if name == "deep-ensemble":
+            member.set_params(**{**DEEP_ENSEMBLE_MEMBER, **options.mdn_params})
         return _SkmdnModel(
             MDNEnsembleRegressor(
                 member, n_estimators=5, n_jobs=options.n_jobs, random_state=split
@@ -206,6 +300,10 @@ def make_model(name, split, options, n_train):
         )
     if name == "ngboost":
         return _NGBoostModel(split)
+    if name == "xgb-distribution":
+        return _XGBDistributionModel(split)
+    if name == "pgbm":
+        return _PGBMModel(split)
     if name == "skpro-mdn":
         return _SkproMDNModel(split)
     if name == "gaussian-baseline":
@@ -279,6 +377,11 @@ class _SkmdnModel:
     def predict_mean(self, X):
         return self._fitted.predict(X)
 
+    def distribution(self, X):
+        from skmdn.metrics import predictive_distribution
+
+        return predictive_distribution(self._fitted, X)
+
     def describe(self):
         best = getattr(self.estimator, "best_params_", None)
         return "" if best is None else _format_params(best)
@@ -302,8 +405,180 @@ class _NGBoostModel:
     def predict_mean(self, X):
         return self.estimator.predict(X)
 
+    def distribution(self, X):
+        params = self.estimator.pred_dist(X).params
+        return gaussian(params["loc"], params["scale"])
+
     def describe(self):
         return ""
+
+
+class _XGBDistributionModel:
+    def __init__(self, split):
+        from xgboost_distribution import XGBDistribution
+
+        self.split = split
+        self.estimator = XGBDistribution(**XGB_DISTRIBUTION_PARAMS, random_state=split)
+
+    def fit(self, X, y):
+        from sklearn.model_selection import train_test_split
+
+        X_fit, X_val, y_fit, y_val = train_test_split(
+            X, y, test_size=XGB_DISTRIBUTION_VALIDATION, random_state=self.split
+        )
+        self.estimator.fit(X_fit, y_fit, eval_set=[(X_val, y_val)], verbose=False)
+        return self
+
+    def _predict(self, X):
+        # predict() uses the trees up to the best iteration of early stopping.
+        params = self.estimator.predict(X)
+        return params.loc, params.scale
+
+    def log_likelihood(self, X, y):
+        return stats.norm.logpdf(y, *self._predict(X))
+
+    def predict_mean(self, X):
+        return self._predict(X)[0]
+
+    def distribution(self, X):
+        return gaussian(*self._predict(X))
+
+    def describe(self):
+        return f"best_iteration={self.estimator.best_iteration}"
+
+
+class _PGBMModel:
+    def __init__(self, split):
+        self.split = split
+
+    def _regressor(self, n_estimators):
+        from pgbm.torch import PGBMRegressor
+
+        return PGBMRegressor(
+            **PGBM_PARAMS, n_estimators=n_estimators, random_state=self.split
+        )
+
+    def fit(self, X, y):
+        import torch
+        from sklearn.model_selection import train_test_split
+
+        X_fit, X_val, y_fit, y_val = train_test_split(
+            X, y, test_size=PGBM_VALIDATION, random_state=self.split
+        )
+        probe = self._regressor(PGBM_MAX_TREES).fit(
+            X_fit,
+            y_fit,
+            eval_set=(X_val, y_val),
+            early_stopping_rounds=PGBM_EARLY_STOPPING,
+        )
+        candidates = [
+            d
+            for d in PGBM_DISTRIBUTIONS
+            if np.min(y) > 0 or d not in ("lognormal", "gamma")
+        ]
+        # optimize_distribution scores sampled forecasts: seed them.
+        torch.manual_seed(self.split)
+        self.best_iteration_ = int(probe.learner_.best_iteration)
+        distribution, correlation = probe.learner_.optimize_distribution(
+            X_val, y_val, distributions=candidates
+        )
+        self.estimator = self._regressor(self.best_iteration_).fit(X, y)
+        self.estimator.learner_.distribution = distribution
+        self.estimator.learner_.tree_correlation = correlation
+        return self
+
+    def _moments(self, X):
+        _, mu, variance = self.estimator.learner_.predict_dist(
+            np.asarray(X, dtype=np.float32),
+            n_forecasts=1,
+            output_sample_statistics=True,
+        )
+        return mu.double(), variance.double()
+
+    def log_likelihood(self, X, y):
+        import torch
+
+        mu, variance = self._moments(X)
+        dist = pgbm_distribution(self.estimator.learner_.distribution, mu, variance)
+        return dist.log_prob(torch.as_tensor(np.asarray(y, dtype=float))).numpy()
+
+    def predict_mean(self, X):
+        return self._moments(X)[0].numpy()
+
+    def describe(self):
+        learner = self.estimator.learner_
+        return (
+            f"distribution={learner.distribution} "
+            f"tree_correlation={float(learner.tree_correlation):.3f} "
+            f"n_estimators={self.best_iteration_}"
+        )
+
+
+def pgbm_distribution(name, mu, variance):
+    """The distribution PGBM samples from, as a ``torch.distributions`` object.
+
+    PGBM learns a mean and a variance per row and, in ``predict_dist``, maps
+    them to the parameters of the chosen distribution; this is the same map
+    (pgbm 2.3.0, ``pgbm.torch.PGBM.predict_dist``), so that the density of
+    what PGBM predicts can be scored.
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`PGBM_DISTRIBUTIONS`.
+    mu, variance : torch.Tensor of shape (n_samples,)
+        PGBM's learned mean and variance.
+
+    Returns
+    -------
+    torch.distributions.Distribution
+    """
+    import math
+
+    from torch import distributions as D
+
+    variance = variance.nan_to_num(1e-9)
+    if name == "normal":
+        return D.Normal(mu, variance.sqrt().clamp(1e-9))
+    if name == "studentt":
+        return D.StudentT(3.0, mu, (variance / 3.0).sqrt().clamp(1e-9))
+    if name == "laplace":
+        return D.Laplace(mu, (0.5 * variance).sqrt().clamp(1e-9))
+    if name == "logistic":
+        scale = (3.0 * variance / math.pi**2).sqrt().clamp(1e-9)
+        return D.TransformedDistribution(
+            D.Uniform(mu.new_zeros(mu.shape), mu.new_ones(mu.shape)),
+            [D.SigmoidTransform().inv, D.AffineTransform(mu, scale)],
+        )
+    if name == "lognormal":
+        m, v = mu.clamp(1e-9), variance.clamp(1e-9)
+        loc = (m**2 / (v + m**2).sqrt()).log()
+        return D.LogNormal(loc, (1 + v / m**2).log().clamp(1e-9).sqrt())
+    if name == "gamma":
+        m, v = mu.clamp(1e-9), variance.clamp(1e-9)
+        rate = m / v
+        return D.Gamma(m * rate, rate)
+    if name == "gumbel":
+        scale = (6.0 * variance / math.pi**2).sqrt().clamp(1e-9)
+        return D.Gumbel(mu - scale * np.euler_gamma, scale)
+    raise ValueError(f"no density for PGBM distribution {name!r}")
+
+
+def gaussian(mean, std):
+    """A one-component predictive distribution for ``skmdn.metrics``.
+
+    Parameters
+    ----------
+    mean, std : array-like of shape (n_samples,)
+
+    Returns
+    -------
+    tuple of ndarray of shape (n_samples, 1)
+        ``(weights, means, scales)``, as :func:`skmdn.metrics.crps` takes.
+    """
+    mean = np.asarray(mean, dtype=float).reshape(-1, 1)
+    std = np.asarray(std, dtype=float).reshape(-1, 1)
+    return np.ones_like(mean), mean, std
 
 
 class _Standardized:
@@ -377,6 +652,9 @@ class _BayesianRidgeModel:
     def predict_mean(self, X):
         return self._predict(X)[0]
 
+    def distribution(self, X):
+        return gaussian(*self._predict(X))
+
     def describe(self):
         return "linear"
 
@@ -405,6 +683,10 @@ class _GPModel(_Standardized):
 
     def predict_mean(self, X):
         return self.y_mean_ + self.y_scale_ * self.estimator.predict(self._x(X))
+
+    def distribution(self, X):
+        mean, std = self.estimator.predict(self._x(X), return_std=True)
+        return gaussian(self.y_mean_ + self.y_scale_ * mean, self.y_scale_ * std)
 
     def describe(self):
         return "ARD RBF + white noise"

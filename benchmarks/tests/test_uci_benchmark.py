@@ -76,8 +76,8 @@ def test_loader_follows_the_index_files(data_root):
     train, test = data.splits[1]
     assert len(train) == 40 and len(test) == 8
     assert not set(train) & set(test)
-    assert not data.integer_target
-    assert uci.load_dataset(data_root, "grades").integer_target
+    assert data.grid is None
+    assert uci.load_dataset(data_root, "grades").grid.spacing == 1.0
 
 
 def test_loader_rejects_out_of_range_split(data_root):
@@ -109,6 +109,22 @@ def test_published_tables_cover_the_standard_datasets():
     assert uci_models.PUBLISHED_NLL["Yacht"][3] == (0.20, 0.26)
 
 
+def test_best_published_column_gives_each_number_with_its_source():
+    best = uci_models.BEST_PUBLISHED_NLL
+    assert best["Concrete"][:3] == (2.75, 0.21, "PGBM")
+    assert best["Boston"][:2] == (2.35, 0.06)
+    for _mean, se, method, source in best.values():
+        assert se >= 0 and method and "Table" in source
+    rows = [_row("bostonHousing", "mdn", 0, 2.4), _row("toy", "mdn", 0, 1.0)]
+    rows.append({**_row("bostonHousing", "mdn", 0, 2.5), "dequantized": True})
+    lines = uci.best_published_notes(list(dict.fromkeys(map(uci.table_key, rows))))
+    text = "\n".join(lines)
+    assert "Boston: WGBoost paper (arXiv 2405.09536) Table 1" in text
+    assert "for toy (no record found)" in text
+    assert uci._best_cell("Boston") == "2.35 ± 0.06 Deep Evidential Regression"
+    assert uci._best_cell(None) == ""
+
+
 def test_benchmark_writes_results_summary_and_figure(data_root, tmp_path):
     out = tmp_path / "out"
     rows = uci.main(
@@ -116,20 +132,25 @@ def test_benchmark_writes_results_summary_and_figure(data_root, tmp_path):
         + FAST_MDN
         + ["--splits", "1", "--out", str(out)]
     )
-    assert len(rows) == 2 * 2  # datasets x models, one split
+    # datasets x models, one split; the gridded grades raw and dequantized
+    assert len(rows) == 3 * 2
     written = _read_csv(out / "uci_results.csv")
-    assert [(r["dataset"], r["model"]) for r in written] == [
-        ("grades", "gaussian-baseline"),
-        ("grades", "mdn"),
-        ("toy", "gaussian-baseline"),
-        ("toy", "mdn"),
+    assert [(r["dataset"], r["model"], r["dequantized"]) for r in written] == [
+        ("grades", "gaussian-baseline", "False"),
+        ("grades", "mdn", "False"),
+        ("grades", "gaussian-baseline", "True"),
+        ("grades", "mdn", "True"),
+        ("toy", "gaussian-baseline", "False"),
+        ("toy", "mdn", "False"),
     ]
     for r in written:
         assert np.isfinite(float(r["nll"])) and float(r["rmse"]) > 0
         assert float(r["fit_seconds"]) >= 0
     summary = (out / "uci_summary.md").read_text(encoding="utf-8")
     assert "| dataset | gaussian-baseline | mdn |" in summary
-    assert "grades (1) †" in summary and "integer target" in summary
+    assert "best published |" in summary and "for grades, toy (no record" in summary
+    assert "| grades (1) † |" in summary and "| grades (1) † deq. |" in summary
+    assert "target on a grid" in summary and "grades: spacing 1" in summary
     assert "scikit-learn" in summary and "--splits 1" in summary
     assert (out / "uci_nll.png").stat().st_size > 0
 
@@ -155,9 +176,13 @@ def test_nll_is_minus_mean_log_likelihood_in_target_units(data_root, tmp_path):
     assert rows[1]["rmse"] == pytest.approx(rmse)
 
 
-def test_dequantize_option_changes_only_integer_targets(data_root, tmp_path):
+def test_dequantize_option_changes_only_gridded_targets(data_root, tmp_path):
     args = ["--data", str(data_root), "--splits", "1", "--models"]
-    plain = uci.main(args + ["gaussian-baseline", "--out", str(tmp_path / "a")])
+    plain = uci.main(
+        args
+        + ["gaussian-baseline", "--grid-targets", "raw", "--out", str(tmp_path / "a")]
+    )
+    assert not any(r["dequantized"] for r in plain)
     deq = uci.main(
         args + ["gaussian-baseline", "--dequantize", "--out", str(tmp_path / "b")]
     )
@@ -166,6 +191,52 @@ def test_dequantize_option_changes_only_integer_targets(data_root, tmp_path):
         same = row["nll"] == by_name[row["dataset"]]["nll"]
         assert row["dequantized"] == (row["dataset"] == "grades")
         assert same == (row["dataset"] == "toy")
+
+
+def test_half_point_grid_is_run_raw_and_dequantized(tmp_path):
+    from scipy import stats
+    from sklearn.linear_model import BayesianRidge
+    from sklearn.preprocessing import StandardScaler
+
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(60, 2))
+    y = 0.5 * np.round(2 * np.clip(3 + X[:, 0], 0, 6))
+    _write_dataset(tmp_path / "data", "halves", np.column_stack([X, y]), 2, 1)
+    rows = uci.main(
+        ["--data", str(tmp_path / "data"), "--models", "gaussian-baseline"]
+        + ["--out", str(tmp_path / "out")]
+    )
+    assert [r["dequantized"] for r in rows] == [False, True]
+    assert all(r["target_grid"] == 0.5 for r in rows)
+    data = uci.load_dataset(tmp_path / "data", "halves")
+    train, test = data.splits[0]
+    y_deq = uci.dequantize(data.y, 0, 0.5)
+    scaler = StandardScaler().fit(data.X[train])
+    ridge = BayesianRidge().fit(scaler.transform(data.X[train]), y_deq[train])
+    mean, std = ridge.predict(scaler.transform(data.X[test]), return_std=True)
+    assert rows[1]["nll"] == pytest.approx(
+        -stats.norm.logpdf(y_deq[test], mean, std).mean()
+    )
+    # The RMSE is against the raw values.
+    assert rows[1]["rmse"] == pytest.approx(
+        np.sqrt(np.mean((mean - data.y[test]) ** 2))
+    )
+    summary = (tmp_path / "out" / "uci_summary.md").read_text(encoding="utf-8")
+    assert "| halves (1) † deq. |" in summary and "halves: spacing 0.5" in summary
+
+
+def test_rows_of_earlier_runs_keep_their_integer_flag(tmp_path):
+    path = tmp_path / "old.csv"
+    fields = [f if f != "target_grid" else "integer_target" for f in uci.CSV_FIELDS]
+    path.write_text(
+        ",".join(fields)
+        + "\nw,mdn,0,40,8,1.5,0.6,2.0,True,False,"
+        + "\nb,mdn,0,40,8,2.5,3.0,1.0,False,False,\n",
+        encoding="utf-8",
+    )
+    rows = uci.read_csv(path)
+    assert rows[0]["target_grid"] == 1.0 and np.isnan(rows[1]["target_grid"])
+    assert uci.on_grid(rows[0]) and not uci.on_grid(rows[1])
 
 
 def test_tuned_mdn_runs_the_tiny_grid(data_root, tmp_path):
@@ -209,16 +280,67 @@ def test_missing_peer_is_skipped_with_a_note(peer, data_root, tmp_path, capsys):
     assert f"{model} not run" in summary
 
 
-@pytest.mark.parametrize("peer", ["ngboost", "skpro"])
-def test_installed_peer_runs_on_the_same_splits(peer, data_root, tmp_path):
-    pytest.importorskip(peer)
-    model = "ngboost" if peer == "ngboost" else "skpro-mdn"
+PEER_PACKAGES = {
+    "ngboost": "ngboost",
+    "skpro-mdn": "skpro",
+    "xgb-distribution": "xgboost_distribution",
+    "pgbm": "pgbm",
+}
+
+
+@pytest.mark.parametrize("model", list(PEER_PACKAGES))
+def test_installed_peer_runs_on_the_same_splits(model, data_root, tmp_path):
+    pytest.importorskip(PEER_PACKAGES[model])
     rows = uci.main(
         ["--data", str(data_root), "--datasets", "toy", "--splits", "1"]
         + ["--models", model, "--out", str(tmp_path / "out")]
     )
     assert rows[0]["model"] == model
     assert np.isfinite(rows[0]["nll"]) and rows[0]["rmse"] > 0
+    if model == "xgb-distribution":
+        assert rows[0]["notes"].startswith("best_iteration=")
+    if model == "pgbm":
+        # optimize_distribution's choice is on record.
+        assert "distribution=" in rows[0]["notes"]
+
+
+def test_deep_ensemble_is_five_one_gaussian_networks():
+    model = uci_models.make_model("deep-ensemble", 3, uci_models.BenchmarkOptions(), 40)
+    ensemble = model.estimator
+    assert ensemble.n_estimators == 5 and ensemble.random_state == 3
+    member = ensemble.estimator.get_params()
+    assert member["n_components"] == 1
+    assert member["hidden_layer_sizes"] == (50,) and member["activation"] == "relu"
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 2))
+    y = X[:, 0] + 0.1 * rng.normal(size=60)
+    small = uci_models.BenchmarkOptions(mdn_params={"max_epochs": 3})
+    fitted = uci_models.make_model("deep-ensemble", 0, small, 60).fit(X, y)
+    dist = fitted.distribution(X[:5])
+    assert dist.n_components == 5  # one Gaussian per network
+    np.testing.assert_allclose(dist.logpdf(y[:5]), fitted.log_likelihood(X[:5], y[:5]))
+
+
+@pytest.mark.parametrize("name", uci_models.PGBM_DISTRIBUTIONS)
+def test_pgbm_densities_have_the_learned_mean_and_variance(name):
+    import torch
+
+    mu = torch.tensor([0.5, 2.0], dtype=torch.float64)
+    variance = torch.tensor([0.3, 1.5], dtype=torch.float64)
+    dist = uci_models.pgbm_distribution(name, mu, variance)
+    grid = torch.linspace(-30, 30, 600_001, dtype=torch.float64)[:, None]
+    if name in ("lognormal", "gamma"):
+        grid = grid[grid[:, 0] > 0]
+    with torch.no_grad():
+        density = dist.log_prob(grid.expand(-1, 2)).exp()
+    step = float(grid[1, 0] - grid[0, 0])
+    mass = density.sum(0) * step
+    mean = (grid * density).sum(0) * step
+    np.testing.assert_allclose(mass, 1.0, atol=2e-3)
+    np.testing.assert_allclose(mean, mu, atol=2e-3)
+    if name != "studentt":  # 3 degrees of freedom: the tails converge slowly
+        var = ((grid - mean) ** 2 * density).sum(0) * step
+        np.testing.assert_allclose(var, variance, rtol=2e-2)
 
 
 def test_gp_is_skipped_above_its_size_limit(monkeypatch, data_root, tmp_path):
@@ -263,15 +385,18 @@ def test_runs_split_by_split_across_datasets(data_root, tmp_path):
         + ["--out", str(tmp_path / "out")]
     )
     # An interrupted run then leaves every dataset with its first splits.
-    assert [(r["split"], r["dataset"]) for r in rows] == [
-        (0, "grades"),
-        (0, "toy"),
-        (1, "grades"),
-        (1, "toy"),
+    assert [(r["split"], r["dataset"], r["dequantized"]) for r in rows] == [
+        (0, "grades", False),
+        (0, "grades", True),
+        (0, "toy", False),
+        (1, "grades", False),
+        (1, "grades", True),
+        (1, "toy", False),
     ]
 
 
 def _row(dataset, model, split, nll, integer=False):
+    # integer: the target sits on the grid of the integers.
     return {
         "dataset": dataset,
         "model": model,
@@ -281,7 +406,7 @@ def _row(dataset, model, split, nll, integer=False):
         "nll": nll,
         "rmse": 1.0,
         "fit_seconds": 0.5,
-        "integer_target": integer,
+        "target_grid": 1.0 if integer else np.nan,
         "dequantized": False,
         "notes": "",
     }
