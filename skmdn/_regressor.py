@@ -166,7 +166,9 @@ class MDNRegressor(BaseMixtureRegressor):
         fast as two on an idle machine and several times faster when other
         processes share the cores (parallel grid searches, CI runners).
         ``None`` leaves PyTorch's setting unchanged; raise it for wide
-        networks and large batches.
+        networks and large batches. Searches on a Dask cluster should keep
+        the worker's threads times ``num_threads`` within its cores
+        (docs/distributed.md).
     callbacks : list of skorch callbacks or None, default=None
         Extra skorch callbacks (instances or ``(name, callback)`` pairs).
         They are copied at each ``fit``; the trained copies are in
