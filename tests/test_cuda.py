@@ -17,6 +17,8 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 from skmdn import MDNEnsembleRegressor, MDNRegressor, load
 
+from ._data import noisy_line
+
 pytestmark = pytest.mark.skipif(
     not torch.cuda.is_available(), reason="needs a CUDA device"
 )
@@ -39,11 +41,9 @@ CLOSE = dict(rtol=1e-4, atol=1e-5)
 
 @pytest.fixture(scope="module")
 def data():
-    rng = np.random.default_rng(0)
-    X = rng.uniform(-1, 1, size=(300, 2))
-    y = X[:, 0] + 0.2 * rng.normal(size=300)
-    Y = np.column_stack([y, X[:, 1] + 0.1 * rng.normal(size=300)])
-    return X, y, Y
+    X, y = noisy_line(300)
+    noise = np.random.default_rng(1).normal(size=300)
+    return X, y, np.column_stack([y, X[:, 1] + 0.1 * noise])
 
 
 @pytest.fixture(scope="module", params=list(MODELS))

@@ -25,6 +25,8 @@ from skorch.callbacks import Callback
 from skmdn import MDNEnsembleRegressor, MDNRegressor
 from skmdn.metrics import crps_scorer, nll_scorer
 
+from ._data import noisy_line
+
 dask = pytest.importorskip("dask")
 distributed = pytest.importorskip("distributed")
 
@@ -54,10 +56,7 @@ def client():
 
 @pytest.fixture(scope="module")
 def data():
-    rng = np.random.default_rng(0)
-    X = rng.uniform(-1, 1, size=(160, 2))
-    y = X[:, 0] + 0.2 * rng.normal(size=160)
-    return X, y
+    return noisy_line(160)
 
 
 def assert_same_search(local, remote):
