@@ -205,8 +205,15 @@ class MDNNet(NeuralNet):
     callbacks, timing and printing are opt-in, and the history takes plain
     integer keys without parsing them. The loss takes optional per-row
     sample weights carried with the target, and inputs are expected as
-    :class:`TensorDataset`.
+    :class:`TensorDataset`. Its callbacks are pickled with the module,
+    criterion and optimizer, whose tensors skorch maps to the CPU when it
+    unpickles a net trained on a device that is missing: a callback can
+    hold tensors too (``LRScheduler`` holds the optimizer).
     """
+
+    # Prefixes of attributes that skorch pickles apart, with device mapping;
+    # skorch adds its module, criterion and optimizer to these.
+    cuda_dependent_attributes_ = ["callbacks"]
 
     def __init__(self, *args, print_log=False, **kwargs):
         super().__init__(*args, **kwargs)

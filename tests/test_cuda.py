@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 import torch
 from numpy.testing import assert_allclose, assert_array_equal
+from skorch.callbacks import LRScheduler
 
 from skmdn import MDNEnsembleRegressor, MDNRegressor, load
 
@@ -33,6 +34,10 @@ MODELS = {
     ),
     "full covariance": lambda: MDNRegressor(
         **FAST, covariance_type="full", device=DEVICE
+    ),
+    # The scheduler holds the optimizer, whose tensors are on the GPU.
+    "user LRScheduler": lambda: MDNRegressor(
+        **FAST, device=DEVICE, callbacks=[LRScheduler("StepLR", step_size=10)]
     ),
 }
 # GPU and CPU float32 kernels round differently.

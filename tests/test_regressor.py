@@ -11,7 +11,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from skorch.callbacks import Callback
+from skorch.callbacks import Callback, LRScheduler
 
 from skmdn import MDNEnsembleRegressor, MDNRegressor, MixtureDistribution
 from skmdn.datasets import make_inverted_sinusoid
@@ -208,6 +208,10 @@ class _TensorSpy(pickle.Pickler):
 FITS = {
     "one network": lambda: MDNRegressor(**FAST),
     "restarts": lambda: MDNRegressor(**FAST, n_init=2),
+    # The scheduler holds the optimizer, and so the network's parameters.
+    "user LRScheduler": lambda: MDNRegressor(
+        **FAST, callbacks=[LRScheduler("StepLR", step_size=10)]
+    ),
     "ensemble": lambda: MDNEnsembleRegressor(
         MDNRegressor(**FAST), n_estimators=2, random_state=0
     ),
