@@ -183,7 +183,9 @@ class MDNRegressor(BaseMixtureRegressor):
         fast as two on an idle machine and several times faster when other
         processes share the cores (parallel grid searches, CI runners).
         ``None`` leaves PyTorch's setting unchanged; raise it for wide
-        networks and large batches.
+        networks and large batches. Searches on a Dask cluster should keep
+        the worker's threads times ``num_threads`` within its cores
+        (docs/distributed.md).
     callbacks : list of skorch callbacks or None, default=None
         Extra skorch callbacks (instances or ``(name, callback)`` pairs).
         They are copied at each ``fit``; the trained copies are in
@@ -630,6 +632,15 @@ def fit_together(members, X, y, sample_weight):
             select_member(member_net, m, stack_module)
             _check_finite_outputs(member_net.module_, Xs)
             member._set_fitted(member_net, training, m)
+        # A fitted model keeps its network, not the rows it was trained and
+        # validated on: they would cost memory and pickle size, and, after
+        # a fit on a GPU, a pickle would need one to load (skorch maps only
+        # a net's module, criterion and optimizer to the CPU).
+        training.set_params(valid_ds=None, valid_index=None)
+        for member in members:
+            # Set directly: skorch's set_params refuses an iterator's
+            # parameter on an initialized net.
+            member.net_.iterator_train__index = None
     return members
 
 

@@ -278,8 +278,15 @@ class MDNNet(NeuralNet):
     callbacks, timing and printing are opt-in, and the history takes plain
     integer keys without parsing them. The loss takes optional per-row
     sample weights carried with the target, and inputs are expected as
-    :class:`TensorDataset`.
+    :class:`TensorDataset`. Its callbacks are pickled with the module,
+    criterion and optimizer, whose tensors skorch maps to the CPU when it
+    unpickles a net trained on a device that is missing: a callback can
+    hold tensors too (``LRScheduler`` holds the optimizer).
     """
+
+    # Prefixes of attributes that skorch pickles apart, with device mapping;
+    # skorch adds its module, criterion and optimizer to these.
+    cuda_dependent_attributes_ = ["callbacks"]
 
     def __init__(self, *args, print_log=False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -412,7 +419,9 @@ class MemberTraining(Callback):
     member's learning rate is the optimizer's times its own factor (the
     update of Adam, AdamW and SGD is proportional to the learning rate, so
     the step is scaled after it is taken); the factor halves after
-    ``plateau_patience`` epochs without improvement.
+    ``plateau_patience`` epochs without improvement. When training ends it
+    drops its own tensors (the snapshots, the running average); the
+    per-member results below remain.
 
     Parameters
     ----------
@@ -708,6 +717,11 @@ class MemberTraining(Callback):
         best = int(np.argmin(self.best_nll_))
         self.best_member_ = best
         self.best_epoch_ = int(self.member_best_epoch_[best])
+        # The fit's own tensors (the parameter list, the running average,
+        # the snapshots, the loss sums) are spent: dropped, they stay out of
+        # the fitted model, its memory and its pickles.
+        self._params = self._average = self._spare = None
+        self._old = self._weights = self._best_state = self._loss_sum = None
         if self.sink is not None:
             what = "validation" if self.valid_ds is not None else "training"
             self.sink(

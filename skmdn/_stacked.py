@@ -65,7 +65,7 @@ class StackedMixtureNetwork(nn.Module):
                 members.append(MixtureDensityNetwork(**module_params))
                 continue
             with torch.random.fork_rng(devices=[]):
-                torch.manual_seed(int(seeds[m]))
+                seed_cpu_generator(seeds[m])
                 members.append(MixtureDensityNetwork(**module_params))
         template = members[0]
         self.n_members = n_members
@@ -98,7 +98,10 @@ class StackedMixtureNetwork(nn.Module):
 
     def member(self, m: int) -> MixtureDensityNetwork:
         """Member ``m`` as a plain :class:`MixtureDensityNetwork`."""
-        net = MixtureDensityNetwork(**self.module_params)
+        # Its initial weights are overwritten: drawing them must not move
+        # the caller's global generator.
+        with torch.random.fork_rng(devices=[]):
+            net = MixtureDensityNetwork(**self.module_params)
         with torch.no_grad():
             for i, linear in enumerate(_linears(net)):
                 linear.weight.copy_(self.weights[i][m].T)
@@ -140,7 +143,7 @@ class SingleMixtureNetwork(nn.Module):
             raise ValueError("SingleMixtureNetwork holds one network.")
         with torch.random.fork_rng(devices=[]):
             if seeds is not None:
-                torch.manual_seed(int(seeds[0]))
+                seed_cpu_generator(seeds[0])
             self.network = MixtureDensityNetwork(**module_params)
 
     def forward(self, X: torch.Tensor) -> MixtureOutput:
@@ -159,6 +162,18 @@ class SingleMixtureNetwork(nn.Module):
         with torch.no_grad():
             for p, saved in zip(self.parameters(), state):
                 p.copy_(saved)
+
+
+def seed_cpu_generator(seed) -> None:
+    """Seed torch's global CPU generator only, for a network's initial weights.
+
+    Networks are built on the CPU (skorch moves them to the device), so
+    their initialization draws from the CPU generator, whose state the
+    callers restore with ``fork_rng(devices=[])``. ``torch.manual_seed``
+    would also reseed every CUDA generator, which that does not restore: a
+    fit would reset the caller's CUDA random stream.
+    """
+    torch.random.default_generator.manual_seed(int(seed))
 
 
 def _linears(net: MixtureDensityNetwork) -> list[nn.Linear]:

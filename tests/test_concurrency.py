@@ -2,18 +2,17 @@
 
 from concurrent.futures import ThreadPoolExecutor
 
-import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
 
 from skmdn import MDNRegressor
 
+from ._data import noisy_line
+
 
 @pytest.fixture(scope="module")
 def model_and_data():
-    rng = np.random.default_rng(0)
-    X = rng.uniform(-1, 1, size=(300, 2))
-    y = X[:, 0] + 0.2 * rng.normal(size=300)
+    X, y = noisy_line(300)
     mdn = MDNRegressor(n_components=3, hidden_layer_sizes=(8,), max_epochs=10)
     return mdn.fit(X, y), X, y
 

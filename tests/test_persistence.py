@@ -14,15 +14,14 @@ import skmdn
 from skmdn import MDNEnsembleRegressor, MDNRegressor, load
 from skmdn._persistence import MANIFEST
 
+from ._data import noisy_line
+
 FAST = dict(n_components=2, hidden_layer_sizes=(6, 5), max_epochs=8, random_state=0)
 
 
 @pytest.fixture(scope="module")
 def data():
-    rng = np.random.default_rng(0)
-    X = rng.uniform(-1, 1, size=(150, 2))
-    y = X[:, 0] + 0.2 * rng.normal(size=150)
-    return X, y
+    return noisy_line(150)
 
 
 @pytest.fixture(scope="module")

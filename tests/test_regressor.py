@@ -1,7 +1,9 @@
+import io
 import pickle
 
 import numpy as np
 import pytest
+import torch
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.integrate import trapezoid
 from sklearn.base import clone
@@ -9,9 +11,9 @@ from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from skorch.callbacks import Callback
+from skorch.callbacks import Callback, LRScheduler
 
-from skmdn import MDNRegressor, MixtureDistribution
+from skmdn import MDNEnsembleRegressor, MDNRegressor, MixtureDistribution
 from skmdn.datasets import make_inverted_sinusoid
 
 from .conftest import FAST
@@ -184,6 +186,60 @@ def test_pickle_round_trip_gives_identical_predictions(fitted, sinusoid):
     restored = pickle.loads(pickle.dumps(fitted))
     assert_array_equal(restored.predict(X), fitted.predict(X))
     assert_array_equal(restored.score_samples(X, y), fitted.score_samples(X, y))
+
+
+class _TensorSpy(pickle.Pickler):
+    """A pickler that lists the tensors it is given to pickle itself."""
+
+    def __init__(self):
+        super().__init__(io.BytesIO())
+        self.tensors = []
+
+    def reducer_override(self, obj):
+        if isinstance(obj, torch.Generator):
+            # The batch-order generator: its state is a CPU tensor, wherever
+            # the model was trained.
+            return torch.Generator, ()
+        if isinstance(obj, torch.Tensor):
+            self.tensors.append(tuple(obj.shape))
+        return NotImplemented
+
+
+FITS = {
+    "one network": lambda: MDNRegressor(**FAST),
+    "restarts": lambda: MDNRegressor(**FAST, n_init=2),
+    # The scheduler holds the optimizer, and so the network's parameters.
+    "user LRScheduler": lambda: MDNRegressor(
+        **FAST, callbacks=[LRScheduler("StepLR", step_size=10)]
+    ),
+    "ensemble": lambda: MDNEnsembleRegressor(
+        MDNRegressor(**FAST), n_estimators=2, random_state=0
+    ),
+}
+
+
+@pytest.mark.parametrize("fit", FITS)
+def test_every_tensor_of_a_pickle_goes_through_the_device_mapping(sinusoid, fit):
+    # skorch pickles a net's module, criterion and optimizer apart and maps
+    # them to the CPU when the training device is missing; a tensor pickled
+    # anywhere else (the validation rows, training-time snapshots) would
+    # need that device to load: a model fitted on a GPU would not unpickle
+    # on a machine without one.
+    X, y = sinusoid
+    model = FITS[fit]().fit(X, y)
+    spy = _TensorSpy()
+    spy.dump(model)
+    assert spy.tensors == []
+    restored = pickle.loads(pickle.dumps(model))
+    assert_array_equal(restored.score_samples(X, y), model.score_samples(X, y))
+
+
+@pytest.mark.parametrize("fit", FITS)
+def test_a_fit_leaves_torch_global_generator_as_it_was(sinusoid, fit):
+    X, y = sinusoid
+    state = torch.get_rng_state()
+    FITS[fit]().fit(X, y)
+    assert torch.equal(torch.get_rng_state(), state)
 
 
 def test_pandas_input_keeps_feature_names(rng):
@@ -387,7 +443,6 @@ def test_predictions_do_not_depend_on_row_order_or_subset(fitted, sinusoid):
 
 
 def test_num_threads_applies_during_fit_and_is_restored(sinusoid):
-    import torch
 
     class RecordThreads(Callback):
         def on_epoch_end(self, net, **kwargs):
@@ -440,7 +495,6 @@ def test_verbose_reports_the_best_epoch_in_the_units_of_y(sinusoid, capsys):
 
 
 def test_weight_averaging_keeps_a_running_average_of_the_iterates(sinusoid):
-    import torch
 
     class RecordWeights(Callback):
         def initialize(self):
@@ -546,7 +600,6 @@ def test_bad_sample_weights_are_refused_by_fit_and_score(
 
 
 def test_invalid_or_missing_device_is_a_clear_error(sinusoid):
-    import torch
 
     X, y = sinusoid
     with pytest.raises(ValueError, match="not a PyTorch device"):
