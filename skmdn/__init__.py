@@ -7,7 +7,7 @@ searches and cross-validation, and adds densities, samples and a predictive
 distribution object.
 """
 
-from . import datasets, metrics
+from . import datasets, metrics, plotting
 from ._distributions import (
     HighestDensityRegion,
     MixtureDistribution,
@@ -82,4 +82,5 @@ __all__ = [
     "datasets",
     "load",
     "metrics",
+    "plotting",
 ]
