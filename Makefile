@@ -1,5 +1,6 @@
 # Two commands on a fresh machine: `make demo` and `make test`. Each creates
-# the virtual environment in .venv on first use and reuses it afterwards.
+# the virtual environment in .venv on first use and reuses it afterwards;
+# `make docs` adds the documentation's packages to it and builds the site.
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -7,26 +8,39 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.skmdn-installed
 DEMO_DIR ?= demo-output
 
-.PHONY: demo test lint format bench-overhead bench-quality clean
+.PHONY: demo test docs lint format bench-overhead bench-quality clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[test,plot]"
 	touch $(STAMP)
 
+# The site in docs/_build/html: every gallery example runs, and a warning
+# fails the build. With CI set the examples train for fewer epochs.
+DOCS_STAMP := $(VENV)/.skmdn-docs-installed
+DOCS_OUT ?= docs/_build
+
+$(DOCS_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[docs]"
+	touch $(DOCS_STAMP)
+
+docs: $(DOCS_STAMP)
+	MPLBACKEND=Agg $(PY) -m sphinx -W --keep-going -b html docs $(DOCS_OUT)/html
+	@echo "open $(DOCS_OUT)/html/index.html"
+
 demo: $(STAMP)
 	$(PY) examples/demo.py --output $(DEMO_DIR)
 
 lint: $(STAMP)
-	$(PY) -m ruff check skmdn tests benchmarks examples
-	$(PY) -m ruff format --check skmdn tests benchmarks examples
+	$(PY) -m ruff check skmdn tests benchmarks examples docs
+	$(PY) -m ruff format --check skmdn tests benchmarks examples docs
 
 test: lint
 	$(PY) -m pytest -n 2 --dist loadfile
 
 format: $(STAMP)
-	$(PY) -m ruff format skmdn tests benchmarks examples
-	$(PY) -m ruff check --fix skmdn tests benchmarks examples
+	$(PY) -m ruff format skmdn tests benchmarks examples docs
+	$(PY) -m ruff check --fix skmdn tests benchmarks examples docs
 
 bench-overhead: $(STAMP)
 	$(PY) benchmarks/bench_overhead.py
@@ -35,7 +49,8 @@ bench-quality: $(STAMP)
 	$(PY) benchmarks/bench_quality.py
 
 clean:
-	rm -rf $(VENV) .venv-bench $(DEMO_DIR) .pytest_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) .venv-bench $(DEMO_DIR) .pytest_cache .ruff_cache *.egg-info \
+		$(DOCS_OUT) docs/generated docs/auto_examples docs/sg_execution_times.rst
 
 # UCI benchmark against NGBoost and skpro (benchmarks/README.md). NGBoost needs
 # scikit-learn < 1.7, so it runs in its own environment, .venv-bench.
