@@ -3,6 +3,9 @@
 # `make docs` adds the documentation's packages to it and builds the site.
 
 PYTHON ?= python3
+# One BLAS and OpenMP thread per process: on two shared cores their thread
+# pools fight each other and slow small problems down many times over.
+ONE_THREAD := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.skmdn-installed
@@ -25,7 +28,7 @@ $(DOCS_STAMP): $(STAMP)
 	touch $(DOCS_STAMP)
 
 docs: $(DOCS_STAMP)
-	MPLBACKEND=Agg $(PY) -m sphinx -W --keep-going -b html docs $(DOCS_OUT)/html
+	$(ONE_THREAD) MPLBACKEND=Agg $(PY) -m sphinx -W --keep-going -b html docs $(DOCS_OUT)/html
 	@echo "open $(DOCS_OUT)/html/index.html"
 
 demo: $(STAMP)
@@ -74,7 +77,7 @@ BENCH_LARGE := kin8nm,power-plant
 BENCH_LARGE_TUNED_SPLITS ?= 5
 # One single-threaded process per core: BLAS and OpenMP pools would otherwise
 # fight over the two cores and inflate every fit time.
-BENCH_ENV := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
+BENCH_ENV := $(ONE_THREAD)
 
 # The committed results (benchmarks/results/): all 20 standard splits of the
 # seven datasets, every model, run as three processes two at a time (about 2
