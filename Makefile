@@ -35,15 +35,15 @@ demo: $(STAMP)
 	$(PY) examples/demo.py --output $(DEMO_DIR)
 
 lint: $(STAMP)
-	$(PY) -m ruff check skmdn tests benchmarks examples docs
-	$(PY) -m ruff format --check skmdn tests benchmarks examples docs
+	$(PY) -m ruff check skmdn tests benchmarks examples docs/conf.py
+	$(PY) -m ruff format --check skmdn tests benchmarks examples docs/conf.py
 
 test: lint
 	$(PY) -m pytest -n 2 --dist loadfile
 
 format: $(STAMP)
-	$(PY) -m ruff format skmdn tests benchmarks examples docs
-	$(PY) -m ruff check --fix skmdn tests benchmarks examples docs
+	$(PY) -m ruff format skmdn tests benchmarks examples docs/conf.py
+	$(PY) -m ruff check --fix skmdn tests benchmarks examples docs/conf.py
 
 bench-overhead: $(STAMP)
 	$(PY) benchmarks/bench_overhead.py

@@ -42,7 +42,8 @@ html_theme_options = {
     "footer_start": ["copyright"],
     "footer_end": ["sphinx-version"],
 }
-html_static_path = []
+html_static_path = ["_static"]
+html_css_files = ["skmdn.css"]
 html_show_sourcelink = False
 
 # Gallery: every plot_*.py under examples/ runs at each build. With the CI
@@ -64,7 +65,8 @@ sphinx_gallery_conf = {
     "min_reported_time": 1,
     "show_memory": False,
     "matplotlib_animations": False,
-    "capture_repr": ("_repr_html_", "__repr__"),
+    # Only HTML reprs (tables): not the repr of each display or Axes setter.
+    "capture_repr": ("_repr_html_",),
     "image_scrapers": ("matplotlib",),
 }
 

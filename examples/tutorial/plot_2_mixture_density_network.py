@@ -43,9 +43,9 @@ mdn = MDNRegressor(
 print(f"{mdn.n_iter_} epochs, best validation NLL {mdn.best_validation_nll_:.3f}")
 
 # %%
-# On 20,000 fresh draws its test negative log-likelihood (``-score``, in
-# nats per point) is close to the best any model can reach on this problem,
-# about 1.291 nats (the Bayes limit, by numerical integration of the true
+# Its test negative log-likelihood (``-score``, in nats per point) on 20,000
+# fresh draws, next to the best any model can reach on this problem: about
+# 1.291 nats, the Bayes limit (by numerical integration of the true
 # conditional density).
 X_test, x_test = make_inverted_sinusoid(20_000, random_state=1)
 print(f"test NLL: {-mdn.score(X_test, x_test):.3f} (Bayes limit 1.291)")

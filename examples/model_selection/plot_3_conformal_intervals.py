@@ -111,4 +111,4 @@ axes[1].set_title("The MDN's density and its 90% HDR")
 # around a mean, that is one interval. The MDN's HDR is much shorter and
 # follows the branches, and its coverage is as good as the model's
 # calibration, which is worth checking on held-out data
-# (:doc:`plot_calibration`).
+# (:doc:`plot_2_calibration`).
