@@ -250,9 +250,9 @@ def test_density_draws_on_the_axes_given(line):
         ({"y_grid": [2.0, 1.0]}, "y_grid must be a 1-D increasing"),
         ({"n_samples": -1}, "n_samples must be a non-negative integer"),
         ({"n_samples": 1.5}, "n_samples must be a non-negative integer"),
-        ({"quantiles": [0.0, 0.5]}, "quantiles must be in the open interval"),
-        ({"quantiles": [[0.5]]}, "quantiles must be a float or a non-empty 1-D"),
-        ({"hdr": 1.0}, "hdr must be in the open interval"),
+        ({"quantiles": [0.0, 0.5]}, "quantiles must lie in the open interval"),
+        ({"quantiles": [[0.5]]}, "quantiles must be a non-empty 1-D array"),
+        ({"hdr": 1.0}, "hdr must lie in the open interval"),
         ({"hdr": "high"}, "hdr must be a numeric array"),
         ({"output": 1}, "output must be None or 0"),
     ],
@@ -490,7 +490,7 @@ def test_calibration_of_one_output_of_several(arm):
     [
         ({"n_bins": 0}, "n_bins must be a positive integer"),
         ({"panels": "histogram"}, "panels must be distinct names"),
-        ({"levels": [0.5, 1.0]}, "levels"),
+        ({"levels": [0.5, 1.0]}, "levels must lie in the open interval"),
         ({"sample_weight": np.ones(3)}, "sample_weight has 3 entries"),
     ],
 )

@@ -8,7 +8,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from sklearn.utils import check_array
 
-from .._checks import as_float_array, check_finite, check_integer, check_level
+from .._checks import as_float_array, check_finite, check_integer
 from .._distributions import MixtureDistribution
 from ..metrics import _as_distribution, predictive_distribution
 
@@ -23,21 +23,6 @@ def import_pyplot(caller: str):
             "pip install 'skmdn[plot]' (or pip install matplotlib)."
         ) from exc
     return plt
-
-
-def check_levels(values: ArrayLike | None, name: str) -> NDArray | None:
-    """A 1-D array of levels in the open interval (0, 1), or None."""
-    if values is None:
-        return None
-    levels = as_float_array(values, name)
-    if levels.ndim > 1 or levels.size == 0:
-        raise ValueError(
-            f"{name} must be a float or a non-empty 1-D array of floats in (0, 1); "
-            f"got shape {levels.shape}."
-        )
-    for level in levels.ravel():
-        check_level(float(level), name)
-    return levels.reshape(-1)
 
 
 def check_panels(panels, allowed: tuple[str, ...]) -> tuple[str, ...]:

@@ -8,12 +8,13 @@ from numpy.typing import ArrayLike, NDArray
 from .._checks import check_integer, check_sample_weights
 from ..metrics import (
     _as_distribution,
+    _check_y_true,
     calibration_curve,
     calibration_error,
     pit,
     predictive_distribution,
 )
-from ._base import check_panels, panel_axes, target_column, univariate
+from ._base import check_panels, panel_axes, univariate
 
 __all__ = ["CalibrationDisplay"]
 
@@ -266,7 +267,9 @@ class CalibrationDisplay:
         """
         predicted = _as_distribution(y_pred)
         dist = univariate(predicted, output)
-        y = target_column(y_true, len(dist), predicted.n_outputs, output, "y_true")
+        y = _check_y_true(y_true, predicted)
+        if y.ndim == 2:
+            y = y[:, output]
         if sample_weight is not None:
             sample_weight = check_sample_weights(sample_weight, len(y))
         nominal, observed = calibration_curve(

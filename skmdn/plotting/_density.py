@@ -6,10 +6,10 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .._checks import as_float_array, check_finite, check_integer
+from ..metrics import _check_levels
 from ._base import (
     along_feature,
     check_data,
-    check_levels,
     check_x_grid,
     import_pyplot,
     univariate,
@@ -329,13 +329,13 @@ class ConditionalDensityDisplay:
         density = dist.pdf(np.broadcast_to(y_grid, (n_x, y_grid.size)))
         n_samples = check_integer(n_samples, "n_samples", 0)
         samples = dist.sample(n_samples, random_state) if n_samples else None
-        levels = check_levels(quantiles, "quantiles")
-        curves = None
-        if levels is not None:
+        levels = curves = None
+        if quantiles is not None:
+            levels = _check_levels(quantiles, "quantiles")
             curves = dist.ppf(np.broadcast_to(levels, (n_x, levels.size)))
-        coverages = check_levels(hdr, "hdr")
-        thresholds = None
-        if coverages is not None:
+        coverages = thresholds = None
+        if hdr is not None:
+            coverages = _check_levels(hdr, "hdr")
             thresholds = np.column_stack([dist.hdr(c).threshold for c in coverages])
         display = cls(
             x_grid=x_grid,
