@@ -334,6 +334,7 @@ def test_parameters_keep_the_network_order_when_asked(line):
     )
     assert list(disp.axes_) == ["means"]
     assert_allclose(disp.lines_["means"][0].get_ydata(), dist.means[:, 0])
+    assert disp.axes_["means"].get_title() == "Means $\\mu_k(x)$"
     assert disp.bands_ == [] and disp.data_scatter_ is None
 
 

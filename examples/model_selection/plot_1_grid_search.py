@@ -55,7 +55,7 @@ table = pd.DataFrame(
         "CRPS": -results["mean_test_crps"],
         "fit seconds": results["mean_fit_time"],
     }
-).sort_values("NLL")
+).sort_values("NLL", ignore_index=True)
 table.round(3)
 
 # %%

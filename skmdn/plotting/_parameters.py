@@ -135,7 +135,12 @@ class MixtureParametersDisplay:
         labels = {
             "weights": (f"Mixing weights $\\pi_k({f})$", "weight"),
             "scales": (f"Scales $\\sigma_k({f})$", f"standard deviation of {t}"),
-            "means": (f"Means $\\mu_k({f}) \\pm \\sigma_k({f})$", t),
+            "means": (
+                f"Means $\\mu_k({f}) \\pm \\sigma_k({f})$"
+                if bands
+                else f"Means $\\mu_k({f})$",
+                t,
+            ),
         }
         self.lines_, self.bands_, self.data_scatter_ = {}, [], None
         for panel, ax in self.axes_.items():
