@@ -95,9 +95,9 @@ def univariate(y_pred, output):
     return dist.marginal(dist._check_output(output, "output"))
 
 
-def target_column(y, n_rows: int, n_outputs: int, output, name: str = "y"):
-    """The targets of the output a display draws, of shape ``(n_rows,)``."""
-    y = as_float_array(y, name)
+def target_column(y, n_rows: int, n_outputs: int, output):
+    """The targets ``y`` of the output a display draws, of shape ``(n_rows,)``."""
+    y = as_float_array(y, "y")
     if n_outputs == 1:
         if y.ndim == 2 and y.shape[1] == 1:
             y = y[:, 0]
@@ -105,7 +105,7 @@ def target_column(y, n_rows: int, n_outputs: int, output, name: str = "y"):
     else:
         expected = (n_rows, n_outputs)
     if y.shape != expected:
-        raise ValueError(f"{name} must have shape {expected}; got {y.shape}.")
+        raise ValueError(f"y must have shape {expected}; got {y.shape}.")
     return y if n_outputs == 1 else y[:, output]
 
 
@@ -218,11 +218,6 @@ def feature_grid(estimator, X, feature, reference, feature_range, grid_resolutio
     return x_grid, rows, column, name
 
 
-def default_target_name(output) -> str:
-    """The default name of the target a display draws: y, or y0, y1, ..."""
-    return "y" if output is None else f"y{output}"
-
-
 def along_feature(
     estimator,
     X,
@@ -255,7 +250,10 @@ def along_feature(
         "x_data": None if y is None else column,
         "y_data": y_data,
         "feature_name": name if feature_name is None else feature_name,
+        # y for one output, y0, y1, ... for one of several.
         "target_name": (
-            default_target_name(output) if target_name is None else target_name
+            ("y" if output is None else f"y{output}")
+            if target_name is None
+            else target_name
         ),
     }
