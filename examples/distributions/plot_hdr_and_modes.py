@@ -120,8 +120,9 @@ pieces = np.bincount(hdr.n_intervals)
 print("rows whose HDR has 1, 2, ... pieces:", pieces[1:].tolist())
 
 # %%
-# At the same coverage the HDRs are several times shorter: they leave out
-# the gaps between the branches.
+# Both hold close to 90% (how close depends on the model's calibration:
+# :doc:`../model_selection/plot_2_calibration` checks it), and the HDRs are
+# several times shorter: they leave out the gaps between the branches.
 #
 # Which point prediction?
 # -----------------------

@@ -74,10 +74,10 @@ print(f"{'MDN HDR':<22} {hdr.contains(y_test).mean():8.3f} {hdr.length.mean():11
 # %%
 # All four hold close to 90% of the test targets: the conformal ones by
 # construction (on average over conformalization sets; one set of 500 rows
-# can miss by a point or two), the MDN's because it is calibrated. Their
-# lengths differ a lot. Around the mean, a single interval per input has
-# to reach from the lowest branch to the highest. The HDR covers only the
-# branches.
+# can miss by a point or two), the MDN's as far as the model is calibrated
+# (within a few points here). Their lengths differ a lot. Around the mean,
+# a single interval per input has to reach from the lowest branch to the
+# highest. The HDR covers only the branches.
 #
 # Along the input
 # ---------------
