@@ -1,32 +1,49 @@
 # Two commands on a fresh machine: `make demo` and `make test`. Each creates
-# the virtual environment in .venv on first use and reuses it afterwards.
+# the virtual environment in .venv on first use and reuses it afterwards;
+# `make docs` adds the documentation's packages to it and builds the site.
 
 PYTHON ?= python3
+# One BLAS and OpenMP thread per process: on two shared cores their thread
+# pools fight each other and slow small problems down many times over.
+ONE_THREAD := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.skmdn-installed
 DEMO_DIR ?= demo-output
 
-.PHONY: demo test lint format install-check bench-overhead bench-quality clean
+.PHONY: demo test docs lint format install-check bench-overhead bench-quality clean
 
 $(STAMP): pyproject.toml constraints.txt skmdn/_version.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[test,plot]"
 	touch $(STAMP)
 
+# The site in docs/_build/html: every gallery example runs, and a warning
+# fails the build. With CI set the examples train for fewer epochs.
+DOCS_STAMP := $(VENV)/.skmdn-docs-installed
+DOCS_OUT ?= docs/_build
+
+$(DOCS_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[docs]"
+	touch $(DOCS_STAMP)
+
+docs: $(DOCS_STAMP)
+	$(ONE_THREAD) MPLBACKEND=Agg $(PY) -m sphinx -W --keep-going -b html docs $(DOCS_OUT)/html
+	@echo "open $(DOCS_OUT)/html/index.html"
+
 demo: $(STAMP)
 	$(PY) examples/demo.py --output $(DEMO_DIR)
 
 lint: $(STAMP)
-	$(PY) -m ruff check skmdn tests benchmarks examples .ci
-	$(PY) -m ruff format --check skmdn tests benchmarks examples .ci
+	$(PY) -m ruff check skmdn tests benchmarks examples .ci docs/conf.py
+	$(PY) -m ruff format --check skmdn tests benchmarks examples .ci docs/conf.py
 
 test: lint
 	$(PY) -m pytest -n 2 --dist loadfile
 
 format: $(STAMP)
-	$(PY) -m ruff format skmdn tests benchmarks examples .ci
-	$(PY) -m ruff check --fix skmdn tests benchmarks examples .ci
+	$(PY) -m ruff format skmdn tests benchmarks examples .ci docs/conf.py
+	$(PY) -m ruff check --fix skmdn tests benchmarks examples .ci docs/conf.py
 
 # The skpro adapter (skmdn/skpro.py) and its tests, in their own environment:
 # skpro 2.16 requires pandas < 3.1, so .venv-skpro has the pins of
@@ -57,7 +74,8 @@ bench-quality: $(STAMP)
 	$(PY) benchmarks/bench_quality.py
 
 clean:
-	rm -rf $(VENV) .venv-bench $(SKPRO_VENV) $(DEMO_DIR) .pytest_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) .venv-bench $(SKPRO_VENV) $(DEMO_DIR) .pytest_cache .ruff_cache *.egg-info \
+		$(DOCS_OUT) docs/generated docs/auto_examples docs/sg_execution_times.rst
 
 # UCI benchmark against NGBoost and skpro (benchmarks/README.md). NGBoost needs
 # scikit-learn < 1.7, so it runs in its own environment, .venv-bench.
@@ -81,7 +99,7 @@ BENCH_LARGE := kin8nm,power-plant
 BENCH_LARGE_TUNED_SPLITS ?= 5
 # One single-threaded process per core: BLAS and OpenMP pools would otherwise
 # fight over the two cores and inflate every fit time.
-BENCH_ENV := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
+BENCH_ENV := $(ONE_THREAD)
 
 # The committed results (benchmarks/results/): all 20 standard splits of the
 # seven datasets, every model, run as three processes two at a time (about 2

@@ -7,7 +7,7 @@ searches and cross-validation, and adds densities, samples and a predictive
 distribution object.
 """
 
-from . import datasets, metrics, model_selection
+from . import datasets, metrics, model_selection, plotting
 from ._distributions import (
     HighestDensityRegion,
     MixtureDistribution,
@@ -87,5 +87,6 @@ __all__ = [
     "load",
     "metrics",
     "model_selection",
+    "plotting",
     "__version__",
 ]

@@ -21,15 +21,23 @@ INV_SQRT_PI = 1.0 / math.sqrt(math.pi)
 EPS = float(np.finfo(np.float64).eps)
 
 
+def check_integer(value, name: str, minimum: int = 1) -> int:
+    """An integer of at least ``minimum``, or a ValueError naming ``name``."""
+    if (
+        isinstance(value, (bool, np.bool_))
+        or not isinstance(value, numbers.Integral)
+        or value < minimum
+    ):
+        kind = {0: "a non-negative integer", 1: "a positive integer"}.get(
+            minimum, f"an integer >= {minimum}"
+        )
+        raise ValueError(f"{name} must be {kind}; got {value!r}.")
+    return int(value)
+
+
 def check_n_samples(n_samples) -> int:
     """A positive number of samples or draws, or a ValueError naming it."""
-    if (
-        isinstance(n_samples, (bool, np.bool_))
-        or not isinstance(n_samples, numbers.Integral)
-        or n_samples < 1
-    ):
-        raise ValueError(f"n_samples must be a positive integer; got {n_samples!r}.")
-    return int(n_samples)
+    return check_integer(n_samples, "n_samples")
 
 
 def check_rng(random_state):

@@ -60,7 +60,7 @@ class MDNEnsembleRegressor(BaseMixtureRegressor):
     estimators_ : list of MDNRegressor
         The fitted members.
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
     n_outputs_ : int
 
     See Also

@@ -207,7 +207,7 @@ class MDNRegressor(BaseMixtureRegressor):
         ``net_.module_`` the :class:`MixtureDensityNetwork`.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Names of the features, when ``X`` has string column names.
     n_outputs_ : int
         Number of target dimensions.
@@ -224,9 +224,9 @@ class MDNRegressor(BaseMixtureRegressor):
         The validation NLL of the kept network at ``best_epoch_``, in the
         units of ``y`` (comparable with ``-score``); ``None`` without
         ``early_stopping``.
-    x_mean_, x_scale_ : ndarray of shape (n_features_in_,)
+    x_mean_, x_scale_ : ndarray of shape (``n_features_in_``,)
         Standardization of the inputs (weighted by ``sample_weight``).
-    y_mean_, y_scale_ : ndarray of shape (n_outputs_,)
+    y_mean_, y_scale_ : ndarray of shape (``n_outputs_``,)
         Standardization of the targets.
 
     See Also

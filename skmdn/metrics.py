@@ -150,15 +150,16 @@ def _check_sample_weight(sample_weight: ArrayLike | None, n: int) -> NDArray | N
     return None if sample_weight is None else check_sample_weights(sample_weight, n)
 
 
-def _check_levels(levels: ArrayLike | None) -> NDArray:
+def _check_levels(levels: ArrayLike | None, name: str = "levels") -> NDArray:
+    """Probability levels in the open interval (0, 1), as a 1-D array."""
     if levels is None:
         return _DEFAULT_LEVELS.copy()
-    lv = np.atleast_1d(np.asarray(levels, dtype=float))
+    lv = np.atleast_1d(as_float_array(levels, name))
     if lv.ndim != 1 or lv.size == 0:
-        raise ValueError(f"levels must be a non-empty 1-D array; got shape {lv.shape}.")
+        raise ValueError(f"{name} must be a non-empty 1-D array; got shape {lv.shape}.")
     if not np.all((lv > 0) & (lv < 1)):
         raise ValueError(
-            f"levels must lie in the open interval (0, 1); got {lv.tolist()}."
+            f"{name} must lie in the open interval (0, 1); got {lv.tolist()}."
         )
     return lv
 
