@@ -334,6 +334,11 @@ class TransformedDistribution:
     def interval(self, confidence: float) -> tuple[NDArray, NDArray]:
         """Equal-tailed interval of probability ``confidence`` (one output).
 
+        Parameters
+        ----------
+        confidence : float
+            Probability in (0, 1) between the ends.
+
         Returns
         -------
         lower, upper : ndarray of shape (n_rows,)
@@ -372,6 +377,13 @@ class TransformedDistribution:
 
     def sample(self, n_samples: int = 1, random_state=None) -> NDArray:
         """Draw samples of ``y``: ``g^-1`` of samples of ``z``.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Draws per row.
+        random_state : None, int, numpy.random.RandomState or numpy.random.Generator
+            Seed or generator of the draws.
 
         Returns
         -------
