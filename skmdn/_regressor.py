@@ -576,13 +576,21 @@ def fit_together(members, X, y, sample_weight):
         seeds = [seed for member_seeds, _, _ in splits for seed in member_seeds]
         train_ds, valid_ds, train_index, valid_index = full, None, None, None
         _, train_rows, valid_rows = splits[0]
-        if len(members) == 1 and valid_rows is not None:
+        n_train = len(Xs) if train_rows is None else len(train_rows)
+        params = lead.get_params(deep=False)
+        batch_size, patience = lead._resolve_schedule(n_train)
+        params.update(batch_size=batch_size, patience=patience)
+        full_batch = batch_size in (None, -1) or batch_size >= n_train
+        if len(members) == 1 and valid_rows is not None and full_batch:
+            # One full batch of the training rows, the same every epoch:
+            # taken once, not gathered again at each step.
             rows = torch.as_tensor(train_rows, device=device)
             train_ds = full.subset(rows)
             valid_ds = full.subset(torch.as_tensor(valid_rows, device=device))
         elif valid_rows is not None:
-            # Row m of an index holds network m's rows; a member's restarts
-            # share its split.
+            # Row m of an index holds network m's rows (a member's restarts
+            # share its split); batches are gathered from the one copy of
+            # the data, with no copy of the training rows.
             index = [
                 torch.as_tensor(
                     np.stack([s[which] for s in splits for _ in range(lead.n_init)]),
@@ -591,10 +599,6 @@ def fit_together(members, X, y, sample_weight):
                 for which in (1, 2)
             ]
             (train_index, valid_index), valid_ds = index, full
-        n_train = len(Xs) if train_rows is None else len(train_rows)
-        params = lead.get_params(deep=False)
-        batch_size, patience = lead._resolve_schedule(n_train)
-        params.update(batch_size=batch_size, patience=patience)
         for member in members:
             member.batch_size_, member.patience_ = batch_size, patience
         net = build_net(
