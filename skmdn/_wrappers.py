@@ -25,7 +25,8 @@ from ._distributions import (
 # largest predicted |mean| or std so that scores stay finite.
 STD_FLOOR_REL = 1e-12
 
-_DISTRIBUTIONS = (BaseMixtureDistribution, TransformedDistribution)
+# What a predictive distribution may be (also what the metrics accept).
+DISTRIBUTIONS = (BaseMixtureDistribution, TransformedDistribution)
 
 
 def _kind(estimator: Any) -> str:
@@ -163,7 +164,7 @@ def combine(dists, weights, here: str):
 
 
 def _check_dist(dist: Any, here: str):
-    if not isinstance(dist, _DISTRIBUTIONS):
+    if not isinstance(dist, DISTRIBUTIONS):
         raise TypeError(
             f"{here}.predict_dist must return a MixtureDistribution or a "
             f"MultivariateMixtureDistribution; got {type(dist).__name__}."

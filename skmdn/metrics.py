@@ -36,11 +36,10 @@ from sklearn.metrics._scorer import _BaseScorer
 from ._checks import INV_SQRT_2PI as _INV_SQRT_2PI
 from ._checks import as_float_array, check_sample_weights
 from ._distributions import (
-    BaseMixtureDistribution,
     MixtureDistribution,
     TransformedDistribution,
 )
-from ._wrappers import distribution_of
+from ._wrappers import DISTRIBUTIONS, distribution_of
 
 __all__ = [
     "calibration_curve",
@@ -64,7 +63,6 @@ _CRPS_CHUNK = 2**18
 
 _DEFAULT_LEVELS = np.linspace(0.05, 0.95, 19)
 
-_DISTRIBUTIONS = (BaseMixtureDistribution, TransformedDistribution)
 
 # Quantile levels of the numerical CRPS of a transformed distribution.
 _CRPS_LEVELS = 512
@@ -80,7 +78,7 @@ def _as_distribution(y_pred: Any, metric: str | None = None):
     distribution of several outputs is then refused with a pointer to what
     works in several dimensions.
     """
-    if isinstance(y_pred, _DISTRIBUTIONS):
+    if isinstance(y_pred, DISTRIBUTIONS):
         dist = y_pred
     elif isinstance(y_pred, (tuple, list)) and len(y_pred) == 3:
         dist = MixtureDistribution(*y_pred)
@@ -506,6 +504,11 @@ def calibration_error(
     nominal, observed = calibration_curve(
         y_true, y_pred, levels, sample_weight=sample_weight
     )
+    return _coverage_gap(nominal, observed)
+
+
+def _coverage_gap(nominal: NDArray, observed: NDArray) -> float:
+    """The calibration error of a calibration curve: mean ``|observed - c|``."""
     return float(np.mean(np.abs(observed - nominal)))
 
 

@@ -12,7 +12,13 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .._checks import as_float_array, as_points, check_no_nan, check_probability
+from .._checks import (
+    as_float_array,
+    as_points,
+    check_level,
+    check_no_nan,
+    check_probability,
+)
 from ._base import BaseMixtureDistribution
 
 __all__ = ["TransformedDistribution"]
@@ -26,8 +32,21 @@ _HERMITE_NODES = 64
 _DIFF_STEP = 6e-6
 
 
-def _analytic_log_derivative(transformer, y: NDArray):
-    """``log |dg/dy|`` at ``y`` (one column) for transformers whose derivative
+# log |g'(y)| of FunctionTransformer(func) for these funcs (without kw_args).
+_FUNCTION_RULES = {
+    np.log: lambda v: -np.log(v),
+    np.log2: lambda v: -np.log(v) - np.log(np.log(2.0)),
+    np.log10: lambda v: -np.log(v) - np.log(np.log(10.0)),
+    np.log1p: lambda v: -np.log1p(v),
+    np.sqrt: lambda v: -np.log(2.0) - 0.5 * np.log(v),
+    np.exp: lambda v: v,
+    np.expm1: lambda v: v,
+    np.arcsinh: lambda v: -0.5 * np.log1p(v * v),
+}
+
+
+def _analytic_rule(transformer):
+    """``y -> log |dg/dy|`` (on one column) for transformers whose derivative
     is known in closed form, else ``None``. Every one of them is increasing."""
     from sklearn.preprocessing import (
         FunctionTransformer,
@@ -42,44 +61,34 @@ def _analytic_log_derivative(transformer, y: NDArray):
     if kind is FunctionTransformer:
         if transformer.kw_args:
             return None
-        table = {
-            np.log: lambda v: -np.log(v),
-            np.log2: lambda v: -np.log(v) - np.log(np.log(2.0)),
-            np.log10: lambda v: -np.log(v) - np.log(np.log(10.0)),
-            np.log1p: lambda v: -np.log1p(v),
-            np.sqrt: lambda v: -np.log(2.0) - 0.5 * np.log(v),
-            np.exp: lambda v: v,
-            np.expm1: lambda v: v,
-            np.arcsinh: lambda v: -0.5 * np.log1p(v * v),
-        }
-        func = transformer.func
-        if func is None:
-            return np.zeros_like(y)
-        rule = table.get(func)
-        if rule is None:
-            return None
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return rule(y)
-    if kind in (StandardScaler, MaxAbsScaler, RobustScaler):
+        if transformer.func is None:
+            return np.zeros_like
+        return _FUNCTION_RULES.get(transformer.func)
+    if kind in (StandardScaler, MaxAbsScaler, RobustScaler, MinMaxScaler):
         scale = getattr(transformer, "scale_", None)
-        return np.zeros_like(y) if scale is None else -np.log(scale) + 0 * y
-    if kind is MinMaxScaler:
-        return np.log(transformer.scale_) + 0 * y
+        if scale is None:  # with_std=False, with_scaling=False
+            return np.zeros_like
+        # MinMaxScaler multiplies by its scale_, the others divide by it.
+        log_scale = np.log(scale) if kind is MinMaxScaler else -np.log(scale)
+        return lambda v: np.broadcast_to(log_scale, v.shape).copy()
     if kind is PowerTransformer:
-        lam = transformer.lambdas_
-        with np.errstate(divide="ignore", invalid="ignore"):
-            if transformer.method == "box-cox":
-                out = (lam - 1.0) * np.log(y)
-            else:  # yeo-johnson
-                out = np.where(
-                    y >= 0,
-                    (lam - 1.0) * np.log1p(np.abs(y)),
-                    (1.0 - lam) * np.log1p(np.abs(y)),
-                )
-        if transformer.standardize:
-            out = out - np.log(transformer._scaler.scale_)
-        return out
+        return lambda v: _power_log_derivative(transformer, v)
     return None
+
+
+def _power_log_derivative(transformer, y):
+    lam = transformer.lambdas_
+    if transformer.method == "box-cox":
+        out = (lam - 1.0) * np.log(y)
+    else:  # yeo-johnson
+        out = np.where(
+            y >= 0,
+            (lam - 1.0) * np.log1p(np.abs(y)),
+            (1.0 - lam) * np.log1p(np.abs(y)),
+        )
+    if transformer.standardize:
+        out = out - np.log(transformer._scaler.scale_)
+    return out
 
 
 class TransformedDistribution:
@@ -205,8 +214,10 @@ class TransformedDistribution:
         z = self._g(y).reshape(y.shape)
         d = y.shape[1]
         if d == 1:
-            logdet = _analytic_log_derivative(self.transformer, y)
-            if logdet is not None:
+            rule = _analytic_rule(self.transformer)
+            if rule is not None:
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    logdet = rule(y)
                 return z, logdet[:, 0], np.ones(y.shape[0])
         jac = np.empty((y.shape[0], d, d))
         for j in range(d):
@@ -292,19 +303,26 @@ class TransformedDistribution:
         sign = sign.reshape(shape)
         inside = ~np.isnan(z)
         known = np.isfinite(sign) & (sign != 0)
-        increasing = np.where(known, sign > 0, self._increasing()[:, None])
+        # The median (a root solve per row) only where a point needs it.
+        median = None if inside.all() and known.all() else self.median()
+        increasing = sign > 0
+        if not known.all():
+            increasing = np.where(known, increasing, self._increasing(median)[:, None])
         p = self.base.cdf(np.where(inside, z, 0.0))
         p = np.where(increasing, p, 1.0 - p)
-        # Outside the domain of g: below it or above it, seen from the median.
-        above = flat[:, 0].reshape(shape) > self.median()[:, None]
-        p = np.where(inside, p, above.astype(float))
+        if not inside.all():
+            # Outside the domain of g: below or above it, seen from the median.
+            above = flat[:, 0].reshape(shape) > median[:, None]
+            p = np.where(inside, p, above.astype(float))
         return p[:, 0] if squeeze else p
 
-    def _increasing(self) -> NDArray:
-        """Whether ``g`` increases, per row (tested at the median of ``z``)."""
-        zm = self.base.median()[:, None]
-        ym = self._g_inv(zm)
-        _, _, sign = self._forward(ym)
+    def _increasing(self, median=None) -> NDArray:
+        """Whether ``g`` increases, per row (tested at the median of ``y``,
+        given or computed here; known without a test for a closed-form g)."""
+        if _analytic_rule(self.transformer) is not None:
+            return np.ones(len(self), bool)
+        ym = self.median() if median is None else median
+        _, _, sign = self._forward(ym[:, None])
         return sign >= 0
 
     def ppf(self, q: ArrayLike) -> NDArray:
@@ -343,8 +361,6 @@ class TransformedDistribution:
         -------
         lower, upper : ndarray of shape (n_rows,)
         """
-        from .._checks import check_level
-
         c = check_level(confidence, "confidence")
         both = self.ppf(np.array([[0.5 * (1 - c), 0.5 * (1 + c)]] * len(self)))
         return both[:, 0], both[:, 1]

@@ -9,8 +9,8 @@ from .._checks import check_integer, check_sample_weights
 from ..metrics import (
     _as_distribution,
     _check_y_true,
+    _coverage_gap,
     calibration_curve,
-    calibration_error,
     pit,
     predictive_distribution,
 )
@@ -279,9 +279,8 @@ class CalibrationDisplay:
             pit=pit(y, dist),
             nominal=nominal,
             observed=observed,
-            calibration_error=calibration_error(
-                y, dist, sample_weight=sample_weight, levels=levels
-            ),
+            # From the curve just computed, not a second pass over the rows.
+            calibration_error=_coverage_gap(nominal, observed),
             sample_weight=sample_weight,
             name=name,
         )
