@@ -51,8 +51,22 @@ _ACT_KINDS = {
     nn.GELU: lambda m: ("gelu", m.approximate),
     nn.SiLU: lambda m: ("silu", None),
 }
+# torch's float tanh kernel on the CPU is several times slower than its
+# sigmoid: on 1000 x 32 activations tanh takes 85 microseconds and
+# 2 sigmoid(2x) - 1, the same function to 2e-7, 28. Below about 8000 entries
+# the three operations cost more than the one.
+_FAST_TANH_NUMEL = 8192
+
+
+def _tanh(x: torch.Tensor) -> torch.Tensor:
+    if x.numel() < _FAST_TANH_NUMEL or x.device.type != "cpu":
+        return torch.tanh(x)
+    # sigmoid keeps its output for autograd: the in-place step is on a copy
+    return torch.sigmoid(x * 2).mul(2).sub_(1)
+
+
 _ACT_FORWARD = {
-    "tanh": lambda x, arg: torch.tanh(x),
+    "tanh": lambda x, arg: _tanh(x),
     "relu": lambda x, arg: torch.relu(x),
     "logistic": lambda x, arg: torch.sigmoid(x),
     "elu": lambda x, arg: F.elu(x, arg),
@@ -424,15 +438,15 @@ def _fused_inputs(output, target, sample_weight):
         and output.scales is scales
     ):
         return None  # the fields were replaced: differentiate what is there
-    n, k, d = means.shape
+    lead, d = means.shape[:-2], means.shape[-1]
     if (
         target.dtype != means.dtype
         or target.requires_grad
-        or target.shape != ((n,) if d == 1 and target.ndim == 1 else (n, d))
+        or target.shape not in ((*lead, d), lead if d == 1 else None)
     ):
         return None
     if sample_weight is not None and (
-        sample_weight.shape != (n,)
+        sample_weight.shape != lead
         or sample_weight.dtype != means.dtype
         or sample_weight.requires_grad
     ):
@@ -445,6 +459,85 @@ def _versions(tape):
     return [t._version for t in _plan_params(tape.plan)] + [
         t._version for t in tape.outputs[:3]
     ]
+
+
+def _check_versions(tape, versions):
+    if _versions(tape) != versions:
+        # What autograd's saved tensors would report.
+        raise RuntimeError(
+            "A parameter of the network or one of its outputs has been "
+            "modified by an inplace operation between the forward pass "
+            "and the backward pass of MixtureNLLLoss."
+        )
+
+
+def _fused_loss(target, sample_weight, tape):
+    """Mean NLL of each network's batch and what its closed-form gradient needs.
+
+    The outputs on the tape have shape ``[B, K, d]`` (one network) or
+    ``[M, B, K, d]`` (a stack of ``M``), the target ``[B]``/``[B, d]`` or
+    ``[M, B]``/``[M, B, d]``, the weights ``[B]`` or ``[M, B]``. Returns the
+    loss (a scalar for one network, one per member for a stack) and the
+    values :func:`_head_gradient` reads.
+    """
+    log_weights, means, _, flat_means, flat_scales = tape.outputs
+    k, d = means.shape[-2:]
+    lead = means.shape[:-2]
+    if d == 1:
+        # [..., 1] targets against [..., K] means and scales
+        y = target.unsqueeze(-1) if target.ndim == len(lead) else target
+        mu, sigma = flat_means, flat_scales
+    else:
+        y = target.unsqueeze(-2)  # [..., 1, d]
+        mu, sigma = means, flat_scales.view(*lead, k, d)
+    inv = sigma.reciprocal()
+    zn = (mu - y).mul_(inv)  # (mu - t) / sigma
+    zz = zn * zn
+    q = torch.add(sigma.log(), zz, alpha=0.5)  # log sigma + z^2 / 2
+    a = log_weights - (q if d == 1 else q.sum(-1))  # log pi + log N + const
+    log_gamma = _log_softmax_rows(a.view(-1, k)).view(a.shape)
+    # logsumexp(a) = a_j - log_gamma_j for every j; the largest term
+    # gives it without cancellation, also for targets far from every mean.
+    log_prob = a.amax(-1) - log_gamma.amax(-1)  # [...]
+    if sample_weight is None:
+        c = None
+        loss = 0.5 * d * LOG_2PI - log_prob.mean(-1)
+    else:
+        # A batch whose weights are all zero contributes nothing (0, not 0/0).
+        c = sample_weight / sample_weight.sum(-1, keepdim=True).clamp_min(_TINY)
+        weighted = torch.dot(log_prob, c) if c.ndim == 1 else (log_prob * c).sum(-1)
+        loss = 0.5 * d * LOG_2PI - weighted
+    return loss, (log_gamma, zn, zz, inv, c)
+
+
+def _head_gradient(tape, values, grad):
+    """Gradient of the loss for the head's outputs, ``[..., B, n_head]``.
+
+    ``grad`` is the gradient of each network's mean NLL (a scalar: the same
+    for every member of a stack, whose loss is the sum of theirs).
+    """
+    log_gamma, zn, zz, inv, c = values
+    n = log_gamma.shape[-2]
+    multi = zn.ndim > log_gamma.ndim  # several outputs: [..., B, K, d]
+    if grad.ndim:
+        grad = grad.unsqueeze(-1)  # one per member of a stack: [M, 1]
+        s = (grad / n if c is None else grad * c).unsqueeze(-1)
+    else:
+        s = grad / n if c is None else (grad * c).unsqueeze(-1)
+    sg = log_gamma.exp().mul_(s)  # c gamma
+    g_logits = torch.sub(tape.outputs[0].exp().mul_(s), sg)  # c (pi - gamma)
+    sig = torch.sigmoid(tape.raw)  # d sigma / d raw
+    if multi:
+        p = inv * sg.unsqueeze(-1)
+        sig = sig.view(zn.shape)
+    else:
+        p = inv * sg  # c gamma / sigma
+    g_means = p * zn
+    p.mul_(sig)
+    g_raw = torch.addcmul(p, p, zz, value=-1)
+    if multi:
+        g_means, g_raw = g_means.flatten(-2), g_raw.flatten(-2)
+    return torch.cat([g_logits, g_means, g_raw], -1)
 
 
 class _FusedMixtureNLL(torch.autograd.Function):
@@ -470,32 +563,9 @@ class _FusedMixtureNLL(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, target, sample_weight, tape, x, *params):
-        log_weights, means, _, flat_means, flat_scales = tape.outputs
-        n, k, d = means.shape
-        if d == 1:
-            y = target.unsqueeze(-1) if target.ndim == 1 else target  # [B, 1]
-            mu, sigma = flat_means, flat_scales  # [B, K]
-        else:
-            y = target.unsqueeze(-2)  # [B, 1, d]
-            mu, sigma = means, flat_scales.view(n, k, d)
-        inv = sigma.reciprocal()
-        zn = (mu - y).mul_(inv)  # (mu - t) / sigma
-        zz = zn * zn
-        q = torch.add(sigma.log(), zz, alpha=0.5)  # log sigma + z^2 / 2
-        a = log_weights - (q if d == 1 else q.sum(-1))  # log pi + log N + const
-        log_gamma = _log_softmax_rows(a)
-        # logsumexp(a) = a_j - log_gamma_j for every j; the largest term
-        # gives it without cancellation, also for targets far from every mean.
-        log_prob = a.amax(-1) - log_gamma.amax(-1)
-        if sample_weight is None:
-            c = None
-            loss = 0.5 * d * LOG_2PI - log_prob.mean()
-        else:
-            # A batch whose weights are all zero contributes nothing (0, not 0/0).
-            c = sample_weight / sample_weight.sum().clamp_min(_TINY)
-            loss = 0.5 * d * LOG_2PI - torch.dot(log_prob, c)
+        loss, values = _fused_loss(target, sample_weight, tape)
         ctx.tape = tape
-        ctx.values = (log_gamma, zn, zz, inv, c)
+        ctx.values = values
         ctx.versions = _versions(tape)
         return loss
 
@@ -503,30 +573,8 @@ class _FusedMixtureNLL(torch.autograd.Function):
     @once_differentiable
     def backward(ctx, grad):
         tape = ctx.tape
-        if _versions(tape) != ctx.versions:
-            # What autograd's saved tensors would report.
-            raise RuntimeError(
-                "A parameter of the network or one of its outputs has been "
-                "modified by an inplace operation between the forward pass "
-                "and the backward pass of MixtureNLLLoss."
-            )
-        log_gamma, zn, zz, inv, c = ctx.values
-        n, k = log_gamma.shape
-        s = grad / n if c is None else (grad * c).unsqueeze(-1)
-        sg = log_gamma.exp().mul_(s)  # c gamma
-        g_logits = torch.sub(tape.outputs[0].exp().mul_(s), sg)  # c (pi - gamma)
-        sig = torch.sigmoid(tape.raw)  # d sigma / d raw
-        if zn.ndim == 2:
-            p = inv * sg  # c gamma / sigma
-        else:
-            p = inv * sg.unsqueeze(-1)
-            sig = sig.view(zn.shape)
-        g_means = p * zn
-        p.mul_(sig)
-        g_raw = torch.addcmul(p, p, zz, value=-1)
-        if zn.ndim == 3:
-            g_means, g_raw = g_means.view(n, -1), g_raw.view(n, -1)
-        g = torch.cat([g_logits, g_means, g_raw], 1)
+        _check_versions(tape, ctx.versions)
+        g = _head_gradient(tape, ctx.values, grad)
 
         needs = ctx.needs_input_grad[3:]  # x, then weight and bias per layer
         layers, head_weight, _ = tape.plan

@@ -19,12 +19,28 @@ from __future__ import annotations
 
 import torch
 from torch import nn
+from torch.autograd.function import once_differentiable
+from torch.nn import functional as F
 
 from ._module import (
+    _ACT_BACKWARD,
+    _ACT_FORWARD,
+    _GLOBAL_HOOKS,
     ACTIVATIONS,
     MixtureDensityNetwork,
     MixtureNLLLoss,
     MixtureOutput,
+    _activation_kind,
+    _check_versions,
+    _fused_inputs,
+    _fused_loss,
+    _has_hooks,
+    _head_gradient,
+    _log_softmax_rows,
+    _NetworkOutput,
+    _plan_params,
+    _Tape,
+    _versions,
     mixture_log_prob,
 )
 
@@ -89,12 +105,46 @@ class StackedMixtureNetwork(nn.Module):
 
     def forward(self, X: torch.Tensor) -> MixtureOutput:
         h = X if X.ndim == 3 else X.expand(self.n_members, *X.shape)
-        last = len(self.weights) - 1
-        for i, (w, b) in enumerate(zip(self.weights, self.biases)):
-            h = torch.baddbmm(b, h, w)
-            if i < last:
-                h = self.activation(h)
-        return MixtureDensityNetwork.mixture_from_head(self, h)
+        kind = self._direct_kind()
+        if kind is None:
+            last = len(self.weights) - 1
+            for i, (w, b) in enumerate(zip(self.weights, self.biases)):
+                h = torch.baddbmm(b, h, w)
+                if i < last:
+                    h = self.activation(h)
+            return MixtureDensityNetwork.mixture_from_head(self, h)
+        # As MixtureDensityNetwork.forward: the activations are kept for the
+        # closed-form backward of StackedNLLLoss.
+        x = h
+        weights, biases = list(self.weights), list(self.biases)
+        layers = [(w, b, kind) for w, b in zip(weights[:-1], biases[:-1])]
+        saved = [] if torch.is_grad_enabled() else None
+        for w, b, (name, arg) in layers:
+            pre = torch.baddbmm(b, h, w)
+            h = _ACT_FORWARD[name](pre, arg)
+            if saved is not None:
+                saved.append((pre, h))
+        out = torch.baddbmm(biases[-1], h, weights[-1])
+        k, d = self.n_components, self.n_outputs
+        m, n = out.shape[:2]
+        logits, flat_means, raw = out.split(self._split, dim=-1)
+        log_weights = _log_softmax_rows(logits.reshape(-1, k)).view(m, n, k)
+        means = flat_means.view(m, n, k, d)
+        raw = raw.contiguous()
+        flat_scales = F.softplus(raw) + self.min_scale  # [M, B, K * d]
+        result = _NetworkOutput(log_weights, means, flat_scales.view(m, n, k, d))
+        plan = (layers, weights[-1], biases[-1])
+        outputs = (log_weights, means, result.scales, flat_means, flat_scales)
+        result._tape = _Tape(x, plan, saved, raw, outputs)
+        return result
+
+    def _direct_kind(self):
+        """The hidden activation for the closed-form gradient, or None."""
+        if self.covariance_type != "diag" or any(_GLOBAL_HOOKS):
+            return None
+        if _has_hooks(self.activation):
+            return None
+        return _activation_kind(self.activation)
 
     def member(self, m: int) -> MixtureDensityNetwork:
         """Member ``m`` as a plain :class:`MixtureDensityNetwork`."""
@@ -189,6 +239,17 @@ class StackedNLLLoss(nn.Module):
     """
 
     def forward(self, output, target, sample_weight=None):
+        tape = _fused_inputs(output, *_per_member(output, target, sample_weight))
+        if tape is not None:
+            target, sample_weight = _per_member(output, target, sample_weight)
+            args = (target, sample_weight, tape, tape.x, *_plan_params(tape.plan))
+            if tape.saved is None:
+                with torch.no_grad():
+                    losses = _FusedStackedNLL.apply(*args)
+            else:
+                losses = _FusedStackedNLL.apply(*args)
+            self.member_losses_ = losses.detach()
+            return losses.sum()
         log_prob = mixture_log_prob(output, target)  # [M, B]
         if sample_weight is None:
             losses = -log_prob.mean(dim=-1)
@@ -198,6 +259,60 @@ class StackedNLLLoss(nn.Module):
         # Each member's loss, for the per-member bookkeeping of the trainer.
         self.member_losses_ = losses.detach()
         return losses.sum()
+
+
+def _per_member(output, target, sample_weight):
+    """Targets and weights shared by every member, broadcast to ``[M, B, ...]``."""
+    lead = output.means.shape[:-2]
+    if target.shape[: len(lead)] != lead:
+        target = target.expand(*lead, *target.shape[1:])
+    if sample_weight is not None and sample_weight.shape != lead:
+        sample_weight = sample_weight.expand(lead)
+    return target, sample_weight
+
+
+class _FusedStackedNLL(torch.autograd.Function):
+    """Each member's mean NLL, differentiated in closed form.
+
+    The stacked form of the closed-form gradient of
+    :class:`~skmdn._module.MixtureNLLLoss`: the same gradient of the head's
+    outputs, then back through the batched layers with batched matrix
+    products. Returns the ``[M]`` losses.
+    """
+
+    @staticmethod
+    def forward(ctx, target, sample_weight, tape, x, *params):
+        losses, values = _fused_loss(target, sample_weight, tape)
+        ctx.tape, ctx.values, ctx.versions = tape, values, _versions(tape)
+        return losses
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad):
+        tape = ctx.tape
+        _check_versions(tape, ctx.versions)
+        g = _head_gradient(tape, ctx.values, grad)  # [M, B, n_head]
+        needs = ctx.needs_input_grad[3:]  # x, then weight and bias per layer
+        layers, head_weight, _ = tape.plan
+        saved = tape.saved
+        n_layers = len(layers)
+        grads = [None] * (2 * n_layers + 2)
+        grad_x = None
+        for i in range(n_layers, -1, -1):
+            layer_input = saved[i - 1][1] if i else tape.x
+            if needs[1 + 2 * i]:
+                grads[2 * i] = torch.bmm(layer_input.transpose(1, 2), g)
+            if needs[2 + 2 * i]:
+                grads[2 * i + 1] = g.sum(1, keepdim=True)
+            weight = head_weight if i == n_layers else layers[i][0]
+            if i == 0:
+                if needs[0]:
+                    grad_x = g.bmm(weight.transpose(1, 2))
+                break
+            pre, out = saved[i - 1]
+            kind, arg = layers[i - 1][2]
+            g = _ACT_BACKWARD[kind](g.bmm(weight.transpose(1, 2)), pre, out, arg)
+        return (None, None, None, grad_x, *grads)
 
 
 class MemberNLLLoss(MixtureNLLLoss):

@@ -266,3 +266,96 @@ def test_closed_form_gradient_is_not_differentiable_twice():
     (grad,) = torch.autograd.grad(loss, [module.head.bias], create_graph=True)
     with pytest.raises(RuntimeError):
         grad.sum().backward()
+
+
+@pytest.mark.parametrize("dtype, tol", [(torch.float32, 3e-7), (torch.float64, 1e-15)])
+def test_large_tanh_activations_equal_tanh(dtype, tol):
+    # Large activations go through 2 sigmoid(2x) - 1, which is faster on
+    # the CPU; the function and its autograd derivative stay tanh's.
+    from skmdn._module import _FAST_TANH_NUMEL, _tanh
+
+    x = torch.linspace(-20, 20, 4 * _FAST_TANH_NUMEL, dtype=dtype).requires_grad_()
+    got = _tanh(x)
+    torch.testing.assert_close(got, torch.tanh(x), rtol=0, atol=tol)
+    (grad,) = torch.autograd.grad(got.sum(), x)
+    torch.testing.assert_close(
+        grad, 1 - torch.tanh(x.detach()) ** 2, rtol=0, atol=4 * tol
+    )
+
+
+def _stack(activation="tanh", d=1, n_members=3, hidden=(8, 6)):
+    from skmdn._stacked import StackedMixtureNetwork
+
+    stack = StackedMixtureNetwork(
+        n_members,
+        seeds=list(range(n_members)),
+        n_features=4,
+        n_outputs=d,
+        n_components=3,
+        hidden_layer_sizes=hidden,
+        activation=activation,
+    )
+    return stack.double()
+
+
+@pytest.mark.parametrize(
+    "activation", ["tanh", "relu", "logistic", "elu", "gelu", "silu"]
+)
+@pytest.mark.parametrize("d", [1, 2])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("shared", [False, True])
+def test_stacked_closed_form_gradient_equals_autograd(activation, d, weighted, shared):
+    # Each member's loss and gradient, in closed form, equal autograd's
+    # through the batched layers, for per-member and shared batches.
+    from skmdn._stacked import StackedNLLLoss
+
+    stack = _stack(activation, d)
+    g = torch.Generator().manual_seed(2)
+    shape = (7, 4) if shared else (3, 7, 4)
+    x = torch.randn(shape, generator=g, dtype=torch.float64)
+    y = 2 * torch.randn(*shape[:-1], d, generator=g, dtype=torch.float64)
+    if shared and d == 1:
+        y = y[..., 0]
+    w = torch.rand(shape[:-1], generator=g, dtype=torch.float64) if weighted else None
+    loss = StackedNLLLoss()
+    out = stack(x)
+    assert hasattr(out, "_tape")
+    got = loss(out, y, w)
+    got_members = loss.member_losses_
+    got_grads = torch.autograd.grad(got, list(stack.parameters()))
+    plain = MixtureOutput(*stack(x))  # no tape: autograd, op by op
+    want = loss(plain, y, w)
+    want_grads = torch.autograd.grad(want, list(stack.parameters()))
+    torch.testing.assert_close(got, want)
+    torch.testing.assert_close(got_members, loss.member_losses_)
+    for a, b in zip(got_grads, want_grads):
+        torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)
+
+
+def test_stacked_closed_form_gradient_passes_gradcheck():
+    from skmdn._stacked import StackedNLLLoss
+
+    stack = _stack("tanh", 2, n_members=2, hidden=(5,))
+    g = torch.Generator().manual_seed(3)
+    x = torch.randn(2, 6, 4, generator=g, dtype=torch.float64, requires_grad=True)
+    y = torch.randn(2, 6, 2, generator=g, dtype=torch.float64)
+    w = torch.rand(2, 6, generator=g, dtype=torch.float64)
+    names = [name for name, _ in stack.named_parameters()]
+    params = [p.detach().clone().requires_grad_() for p in stack.parameters()]
+
+    def loss(x, *params):
+        out = torch.func.functional_call(stack, dict(zip(names, params)), (x,))
+        assert hasattr(out, "_tape")
+        return StackedNLLLoss()(out, y, w)
+
+    assert torch.autograd.gradcheck(loss, (x, *params))
+
+
+def test_stacked_network_with_hooked_activation_uses_autograd():
+    stack = _stack()
+    calls = []
+    handle = stack.activation.register_forward_hook(lambda *args: calls.append(1))
+    out = stack(torch.randn(3, 5, 4, dtype=torch.float64))
+    assert calls and not hasattr(out, "_tape")
+    handle.remove()
+    assert hasattr(stack(torch.randn(3, 5, 4, dtype=torch.float64)), "_tape")
