@@ -212,7 +212,15 @@ def evaluate_split(model, X_train, y_train, X_test, y_test, y_test_rmse):
     }
 
 
-def run_benchmark(datasets, models, options, root, n_splits=None, grid_targets="both"):
+def run_benchmark(
+    datasets,
+    models,
+    options,
+    root,
+    n_splits=None,
+    grid_targets="both",
+    done=frozenset(),
+):
     """Run every model on every split of every dataset, split by split.
 
     Parameters
@@ -232,6 +240,9 @@ def run_benchmark(datasets, models, options, root, n_splits=None, grid_targets="
         What to fit on a target that sits on a grid: the raw values and the
         dequantized ones (each model fitted twice per split), or one of them
         (see :func:`target_grid.dequantize`).
+    done : set of tuple, default=frozenset()
+        ``(dataset, model, split, dequantized)`` of fits to skip: those an
+        earlier, interrupted run finished (``--resume``).
 
     Yields
     ------
@@ -255,6 +266,8 @@ def run_benchmark(datasets, models, options, root, n_splits=None, grid_targets="
             for dequantized in variants:
                 y = dequantize(data.y, k, grid.spacing) if dequantized else data.y
                 for model_name in models:
+                    if (name, model_name, k, dequantized) in done:
+                        continue
                     row = {
                         "dataset": name,
                         "model": model_name,
@@ -914,6 +927,13 @@ def build_parser():
         "several, e.g. to combine runs with different --splits",
     )
     parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="keep the rows of the requested datasets and models that "
+        "--out/uci_results.csv already holds (an interrupted run) and run "
+        "only the fits it lacks",
+    )
+    parser.add_argument(
         "--report-only",
         action="store_true",
         help="run nothing: write the summary and figure of the --include runs "
@@ -985,12 +1005,28 @@ def main(argv=None):
 
     earlier = [read_csv(path) for path in args.include]
     rows = []
+    if args.resume and csv_path.is_file():
+        rows = [
+            r
+            for r in read_csv(csv_path)
+            if r["dataset"] in datasets
+            and r["model"] in models
+            and (args.splits is None or r["split"] < args.splits)
+        ]
+        print(f"note: resuming after {len(rows)} finished fits", file=sys.stderr)
+    done = {(r["dataset"], r["model"], r["split"], r["dequantized"]) for r in rows}
     with warnings.catch_warnings():
         # Peers warn per fit (convergence, deprecations); the progress lines
         # on stderr are the record that matters.
         warnings.simplefilter("ignore")
         for row in run_benchmark(
-            datasets, models, options, args.data, args.splits, args.grid_targets
+            datasets,
+            models,
+            options,
+            args.data,
+            args.splits,
+            args.grid_targets,
+            done,
         ):
             rows.append(row)
             # Rewritten after every fit so that an interrupted run keeps its

@@ -155,6 +155,37 @@ def test_benchmark_writes_results_summary_and_figure(data_root, tmp_path):
     assert (out / "uci_nll.png").stat().st_size > 0
 
 
+def test_resume_runs_only_the_fits_an_interrupted_run_lacks(data_root, tmp_path):
+    out = tmp_path / "out"
+    base = ["--data", str(data_root), "--datasets", "toy", "--out", str(out)]
+    uci.main(base + ["--models", "gaussian-baseline", "--splits", "1"])
+    first = _read_csv(out / "uci_results.csv")
+    assert len(first) == 1
+    # Ask for more splits and another model: the finished fit is kept as it
+    # was (its timing too), the others run.
+    rows = uci.main(
+        base
+        + ["--models", "gaussian-baseline,mdn", "--splits", "2", "--resume"]
+        + FAST_MDN
+    )
+    keys = sorted((r["model"], r["split"]) for r in rows)
+    assert keys == [
+        ("gaussian-baseline", 0),
+        ("gaussian-baseline", 1),
+        ("mdn", 0),
+        ("mdn", 1),
+    ]
+    kept = [
+        r
+        for r in _read_csv(out / "uci_results.csv")
+        if r["model"] == "gaussian-baseline"
+    ]
+    assert [r for r in kept if r["split"] == "0"] == first
+    # Without --resume the same command starts over.
+    rows = uci.main(base + ["--models", "gaussian-baseline", "--splits", "1"])
+    assert len(rows) == 1
+
+
 def test_nll_is_minus_mean_log_likelihood_in_target_units(data_root, tmp_path):
     from scipy import stats
     from sklearn.linear_model import BayesianRidge
