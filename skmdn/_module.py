@@ -540,6 +540,49 @@ def _head_gradient(tape, values, grad):
     return torch.cat([g_logits, g_means, g_raw], -1)
 
 
+def _dense_weight_grad(g, layer_input):
+    return g.t().mm(layer_input)  # nn.Linear's [out, in] layout
+
+
+def _dense_through(g, weight):
+    return g.mm(weight)
+
+
+def _backpropagate(ctx, tape, g, weight_grad, through):
+    """Gradients of the input and of every layer's weight and bias.
+
+    ``g`` is the gradient of the head's outputs; it goes back through the
+    head and the hidden layers, with the activations' derivatives, as
+    autograd would. ``weight_grad(g, layer_input)`` and
+    ``through(g, weight)`` are the layer's matrix products for the layout
+    of its weights (one network's, or a stack's batched ones); a bias's
+    gradient is ``g`` summed over the rows.
+    """
+    needs = ctx.needs_input_grad[3:]  # x, then weight and bias per layer
+    layers, head_weight, _ = tape.plan
+    saved = tape.saved
+    n_layers = len(layers)
+    grads = [None] * (2 * n_layers + 2)
+    grad_x = None
+    for i in range(n_layers, -1, -1):
+        # g: the gradient of layer i's output before its activation
+        # (layer n_layers is the head)
+        layer_input = saved[i - 1][1] if i else tape.x
+        if needs[1 + 2 * i]:
+            grads[2 * i] = weight_grad(g, layer_input)
+        if needs[2 + 2 * i]:
+            grads[2 * i + 1] = g.sum(-2, keepdim=g.ndim == 3)
+        weight = head_weight if i == n_layers else layers[i][0]
+        if i == 0:
+            if needs[0]:
+                grad_x = through(g, weight)
+            break
+        pre, out = saved[i - 1]
+        kind, arg = layers[i - 1][2]
+        g = _ACT_BACKWARD[kind](through(g, weight), pre, out, arg)
+    return grad_x, *grads
+
+
 class _FusedMixtureNLL(torch.autograd.Function):
     """Mean NLL of a diagonal mixture, differentiated in closed form.
 
@@ -576,29 +619,8 @@ class _FusedMixtureNLL(torch.autograd.Function):
         _check_versions(tape, ctx.versions)
         g = _head_gradient(tape, ctx.values, grad)
 
-        needs = ctx.needs_input_grad[3:]  # x, then weight and bias per layer
-        layers, head_weight, _ = tape.plan
-        saved = tape.saved
-        n_layers = len(layers)
-        grads = [None] * (2 * n_layers + 2)
-        grad_x = None
-        for i in range(n_layers, -1, -1):
-            # g: the gradient of layer i's output before its activation
-            # (layer n_layers is the head)
-            layer_input = saved[i - 1][1] if i else tape.x
-            if needs[1 + 2 * i]:
-                grads[2 * i] = g.t().mm(layer_input)
-            if needs[2 + 2 * i]:
-                grads[2 * i + 1] = g.sum(0)
-            weight = head_weight if i == n_layers else layers[i][0]
-            if i == 0:
-                if needs[0]:
-                    grad_x = g.mm(weight)
-                break
-            pre, out = saved[i - 1]
-            kind, arg = layers[i - 1][2]
-            g = _ACT_BACKWARD[kind](g.mm(weight), pre, out, arg)
-        return (None, None, None, grad_x, *grads)
+        grads = _backpropagate(ctx, tape, g, _dense_weight_grad, _dense_through)
+        return (None, None, None, *grads)
 
 
 class MixtureNLLLoss(nn.Module):

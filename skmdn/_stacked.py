@@ -23,7 +23,6 @@ from torch.autograd.function import once_differentiable
 from torch.nn import functional as F
 
 from ._module import (
-    _ACT_BACKWARD,
     _ACT_FORWARD,
     _GLOBAL_HOOKS,
     ACTIVATIONS,
@@ -31,16 +30,16 @@ from ._module import (
     MixtureNLLLoss,
     MixtureOutput,
     _activation_kind,
+    _backpropagate,
     _check_versions,
     _fused_inputs,
-    _fused_loss,
+    _FusedMixtureNLL,
     _has_hooks,
     _head_gradient,
     _log_softmax_rows,
     _NetworkOutput,
     _plan_params,
     _Tape,
-    _versions,
     mixture_log_prob,
 )
 
@@ -271,20 +270,22 @@ def _per_member(output, target, sample_weight):
     return target, sample_weight
 
 
-class _FusedStackedNLL(torch.autograd.Function):
+def _stacked_weight_grad(g, layer_input):
+    return torch.bmm(layer_input.transpose(1, 2), g)  # [M, in, out]
+
+
+def _stacked_through(g, weight):
+    return g.bmm(weight.transpose(1, 2))
+
+
+class _FusedStackedNLL(_FusedMixtureNLL):
     """Each member's mean NLL, differentiated in closed form.
 
     The stacked form of the closed-form gradient of
-    :class:`~skmdn._module.MixtureNLLLoss`: the same gradient of the head's
-    outputs, then back through the batched layers with batched matrix
-    products. Returns the ``[M]`` losses.
+    :class:`~skmdn._module.MixtureNLLLoss`: the same loss and gradient of
+    the head's outputs (one per member, ``[M]`` losses), then back through
+    the batched layers with batched matrix products.
     """
-
-    @staticmethod
-    def forward(ctx, target, sample_weight, tape, x, *params):
-        losses, values = _fused_loss(target, sample_weight, tape)
-        ctx.tape, ctx.values, ctx.versions = tape, values, _versions(tape)
-        return losses
 
     @staticmethod
     @once_differentiable
@@ -292,27 +293,8 @@ class _FusedStackedNLL(torch.autograd.Function):
         tape = ctx.tape
         _check_versions(tape, ctx.versions)
         g = _head_gradient(tape, ctx.values, grad)  # [M, B, n_head]
-        needs = ctx.needs_input_grad[3:]  # x, then weight and bias per layer
-        layers, head_weight, _ = tape.plan
-        saved = tape.saved
-        n_layers = len(layers)
-        grads = [None] * (2 * n_layers + 2)
-        grad_x = None
-        for i in range(n_layers, -1, -1):
-            layer_input = saved[i - 1][1] if i else tape.x
-            if needs[1 + 2 * i]:
-                grads[2 * i] = torch.bmm(layer_input.transpose(1, 2), g)
-            if needs[2 + 2 * i]:
-                grads[2 * i + 1] = g.sum(1, keepdim=True)
-            weight = head_weight if i == n_layers else layers[i][0]
-            if i == 0:
-                if needs[0]:
-                    grad_x = g.bmm(weight.transpose(1, 2))
-                break
-            pre, out = saved[i - 1]
-            kind, arg = layers[i - 1][2]
-            g = _ACT_BACKWARD[kind](g.bmm(weight.transpose(1, 2)), pre, out, arg)
-        return (None, None, None, grad_x, *grads)
+        grads = _backpropagate(ctx, tape, g, _stacked_weight_grad, _stacked_through)
+        return (None, None, None, *grads)
 
 
 class MemberNLLLoss(MixtureNLLLoss):
