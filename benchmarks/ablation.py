@@ -65,7 +65,9 @@ VARIANTS = {
 }
 
 
-def run_ablation(root, datasets, variants, n_splits, first_split=0, log=sys.stderr):
+def run_ablation(
+    root, datasets, variants, n_splits, first_split=0, log=sys.stderr, model="mdn"
+):
     """Fit every variant on every split.
 
     Parameters
@@ -84,6 +86,9 @@ def run_ablation(root, datasets, variants, n_splits, first_split=0, log=sys.stde
         confirmed on later ones it was not chosen on.
     log : file
         Where progress lines go.
+    model : {"mdn", "mdn-ensemble"}
+        What a variant's parameters configure: one ``MDNRegressor``, or each
+        member of ``MDNEnsembleRegressor(n_estimators=5)``.
 
     Returns
     -------
@@ -99,10 +104,10 @@ def run_ablation(root, datasets, variants, n_splits, first_split=0, log=sys.stde
             train, test = data.splits[k]
             for name, params in variants.items():
                 options = BenchmarkOptions(mdn_params=params)
-                model = make_model("mdn", k, options, len(train))
+                estimator = make_model(model, k, options, len(train))
                 try:
                     scores = evaluate_split(
-                        model,
+                        estimator,
                         data.X[train],
                         data.y[train],
                         data.X[test],
@@ -214,6 +219,13 @@ def main(argv=None):
         metavar="KEY=VALUE",
         help="override a parameter in every variant (smoke runs only)",
     )
+    parser.add_argument(
+        "--model",
+        choices=("mdn", "mdn-ensemble"),
+        default="mdn",
+        help="the variants configure one MDNRegressor, or each member of "
+        "MDNEnsembleRegressor(n_estimators=5)",
+    )
     parser.add_argument("--out", type=Path, default=None, help="Markdown file")
     args = parser.parse_args(argv)
     datasets = [d for d in args.datasets.split(",") if d]
@@ -232,12 +244,18 @@ def main(argv=None):
         base = dict(args.mdn_set)
         variants = {v: {**base, **VARIANTS[v]} for v in names}
         results = run_ablation(
-            args.data, datasets, variants, args.splits, args.first_split
+            args.data,
+            datasets,
+            variants,
+            args.splits,
+            args.first_split,
+            model=args.model,
         )
     elapsed = time.perf_counter() - start
     versions = package_versions()
     lines = [
-        "# Ablation of MDNRegressor's defaults (UCI standard splits)",
+        "# Ablation of MDNRegressor's defaults (UCI standard splits)"
+        + ("" if args.model == "mdn" else ", as members of MDNEnsembleRegressor"),
         "",
         f"- command: `python benchmarks/ablation.py "
         f"{' '.join(sys.argv[1:] if argv is None else argv)}`",

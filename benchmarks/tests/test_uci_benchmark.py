@@ -538,6 +538,32 @@ def test_ablation_compares_variants_with_the_defaults_split_by_split(
         ablation.main(["--data", str(data_root), "--variants", "bigger"])
 
 
+def test_ablation_of_ensemble_members_sets_every_member(
+    data_root, tmp_path, monkeypatch
+):
+    ablation = _load("ablation")
+    fitted = []
+    real = ablation.evaluate_split
+
+    def spy(model, *args):
+        fitted.append(model.estimator)
+        return real(model, *args)
+
+    monkeypatch.setattr(ablation, "evaluate_split", spy)
+    out = tmp_path / "ablation.md"
+    results = ablation.main(
+        ["--data", str(data_root), "--datasets", "toy", "--splits", "1"]
+        + ["--variants", "n_components=3", "--model", "mdn-ensemble"]
+        + FAST_MDN
+        + ["--out", str(out)]
+    )
+    assert set(results) == {("toy", "defaults"), ("toy", "n_components=3")}
+    assert [type(m).__name__ for m in fitted] == ["MDNEnsembleRegressor"] * 2
+    assert [m.estimators_[0].n_components for m in fitted] == [5, 3]
+    assert all(m.n_estimators == 5 for m in fitted)
+    assert "as members of MDNEnsembleRegressor" in out.read_text(encoding="utf-8")
+
+
 def test_merge_rows_lets_a_later_run_replace_a_cell():
     old = [_row("a", "mdn", 0, 1.0), _row("a", "ngboost", 0, 2.0)]
     new = [_row("a", "mdn", 0, 0.5), _row("a", "mdn", 1, 0.7)]
