@@ -59,7 +59,8 @@ VARIANTS = {
     "average_steps=100": {"average_steps": 100},
     "average_steps=1000": {"average_steps": 1000},
     "n_init=3": {"n_init": 3},
-    "batch_size=32,patience=100": {"batch_size": 32, "patience": 100},
+    # (no comma in a name: --variants is a comma-separated list)
+    "batch_size=32/patience=100": {"batch_size": 32, "patience": 100},
     # The defaults before "auto" batches and patience and weight averaging.
     "previous-defaults": {"batch_size": 32, "patience": 100, "average_steps": None},
 }

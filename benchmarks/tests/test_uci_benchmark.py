@@ -538,6 +538,17 @@ def test_ablation_compares_variants_with_the_defaults_split_by_split(
         ablation.main(["--data", str(data_root), "--variants", "bigger"])
 
 
+def test_ablation_runs_every_variant_by_default(data_root):
+    # The default --variants is the list of every name joined by commas: no
+    # name may contain one.
+    ablation = _load("ablation")
+    assert not [name for name in ablation.VARIANTS if "," in name]
+    results = ablation.main(
+        ["--data", str(data_root), "--datasets", "toy", "--splits", "1", *FAST_MDN]
+    )
+    assert {v for _, v in results} == set(ablation.VARIANTS)
+
+
 def test_ablation_of_ensemble_members_sets_every_member(
     data_root, tmp_path, monkeypatch
 ):
