@@ -118,6 +118,31 @@ def holdout(n, seed):
     return perm[n_val:], perm[:n_val]
 
 
+def hyper_opt(model, space, dtrain, variant, n_trials, seed, unreported):
+    """The docs' ``hyper_opt`` call: the tuned parameters, rounds and a note."""
+    opt = dict(
+        model.hyper_opt(
+            space,
+            dtrain,
+            num_boost_round=tune_rounds(variant),
+            nfold=5,
+            early_stopping_rounds=EARLY_STOP,
+            max_minutes=10,
+            n_trials=n_trials,
+            silence=True,
+            seed=seed,
+            hp_seed=seed,
+        )
+    )
+    rounds = opt.pop("opt_rounds")
+    chosen = f"rounds={rounds} " + " ".join(
+        f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}"
+        for k, v in opt.items()
+        if k not in unreported
+    )
+    return opt, rounds, chosen
+
+
 def run_xgb(variant, X, y, Xt, n_trials, seed):
     import xgboost as xgb
     from xgboostlss.distributions.Gaussian import Gaussian
@@ -135,24 +160,8 @@ def run_xgb(variant, X, y, Xt, n_trials, seed):
     chosen = ""
     if variant.startswith("init+hyperopt"):
         dtrain = xgb.DMatrix(X, label=y, nthread=1)
-        opt = model.hyper_opt(
-            XGB_SPACE,
-            dtrain,
-            num_boost_round=tune_rounds(variant),
-            nfold=5,
-            early_stopping_rounds=EARLY_STOP,
-            max_minutes=10,
-            n_trials=n_trials,
-            silence=True,
-            seed=seed,
-            hp_seed=seed,
-        )
-        opt = dict(opt)
-        rounds = opt.pop("opt_rounds")
-        chosen = f"rounds={rounds} " + " ".join(
-            f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}"
-            for k, v in opt.items()
-            if k not in ("booster", "nthread")
+        opt, rounds, chosen = hyper_opt(
+            model, XGB_SPACE, dtrain, variant, n_trials, seed, ("booster", "nthread")
         )
         model.train(opt, xgb.DMatrix(X, label=y, nthread=1), num_boost_round=rounds)
     else:
@@ -197,24 +206,14 @@ def run_lgb(variant, X, y, Xt, n_trials, seed):
     base = {"num_threads": 1, "verbose": -1}
     if variant.startswith("init+hyperopt"):
         dtrain = lgb.Dataset(X, label=y, params={"verbose": -1})
-        opt = model.hyper_opt(
+        opt, rounds, chosen = hyper_opt(
+            model,
             LGB_SPACE,
             dtrain,
-            num_boost_round=tune_rounds(variant),
-            nfold=5,
-            early_stopping_rounds=EARLY_STOP,
-            max_minutes=10,
-            n_trials=n_trials,
-            silence=True,
-            seed=seed,
-            hp_seed=seed,
-        )
-        opt = dict(opt)
-        rounds = opt.pop("opt_rounds")
-        chosen = f"rounds={rounds} " + " ".join(
-            f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}"
-            for k, v in opt.items()
-            if k not in ("boosting", "num_threads", "verbose")
+            variant,
+            n_trials,
+            seed,
+            ("boosting", "num_threads", "verbose"),
         )
         model.train(
             opt, lgb.Dataset(X, label=y, params={"verbose": -1}), num_boost_round=rounds
