@@ -147,14 +147,18 @@ bench-large-tuned: $(BENCH_STAMP)
 	$(BENCH_RUN) --datasets $(BENCH_LARGE) --models mdn-tuned --grid tiny --splits $(BENCH_TUNED_SPLITS) --out $(BENCH_RUNS)/large-tuned
 
 # One default changed at a time, paired with the defaults on the same splits:
-# chosen on splits 1-5 of the small sets, the promising variants confirmed on
-# splits 6-20 and on the two large sets (about 20 minutes).
-ABLATION_CANDIDATES ?= weight_decay=1e-4,lr_schedule=None
-.PHONY: bench-ablation
+# every variant on splits 1-5 of the small sets, the promising ones confirmed
+# on splits 6-20 (about 20 minutes each on one core;
+# results/ablation-adaptive.md puts the tables side by side).
+# bench-ablation-large checks the candidates on 2 splits of the large sets.
+ABLATION_CANDIDATES ?= weight_decay=1e-4,n_init=3,patience=200
+.PHONY: bench-ablation bench-ablation-large
 bench-ablation: $(BENCH_STAMP)
-	$(BENCH_ENV) $(BENCH_PY) benchmarks/ablation.py --splits 5 --out $(BENCH_OUT)/ablation.md
-	$(BENCH_ENV) $(BENCH_PY) benchmarks/ablation.py --first-split 5 --splits 15 --variants $(ABLATION_CANDIDATES) --out $(BENCH_OUT)/ablation-confirm.md
-	$(BENCH_ENV) $(BENCH_PY) benchmarks/ablation.py --datasets $(BENCH_LARGE) --splits 2 --variants $(ABLATION_CANDIDATES) --out $(BENCH_OUT)/ablation-large.md
+	$(BENCH_ENV) $(BENCH_PY) benchmarks/ablation.py --splits 5 --out $(BENCH_RUNS)/ablation/select.md
+	$(BENCH_ENV) $(BENCH_PY) benchmarks/ablation.py --first-split 5 --splits 15 --variants $(ABLATION_CANDIDATES) --out $(BENCH_RUNS)/ablation/confirm.md
+
+bench-ablation-large: $(BENCH_STAMP)
+	$(BENCH_ENV) $(BENCH_PY) benchmarks/ablation.py --datasets $(BENCH_LARGE) --splits 2 --variants $(ABLATION_CANDIDATES) --out $(BENCH_RUNS)/ablation/large.md
 
 bench-full: $(BENCH_STAMP)
 	$(BENCH_ENV) $(BENCH_PY) benchmarks/uci.py $(BENCH_ARGS)
