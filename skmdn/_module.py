@@ -623,6 +623,16 @@ class _FusedMixtureNLL(torch.autograd.Function):
         return (None, None, None, *grads)
 
 
+def _apply_fused(function, target, sample_weight, tape):
+    """The closed-form loss ``function`` of the outputs on ``tape``."""
+    args = (target, sample_weight, tape, tape.x, *_plan_params(tape.plan))
+    if tape.saved is None:
+        # The outputs were made without autograd: so is the loss.
+        with torch.no_grad():
+            return function.apply(*args)
+    return function.apply(*args)
+
+
 class MixtureNLLLoss(nn.Module):
     """Mean negative log-likelihood of targets under predicted mixtures.
 
@@ -653,12 +663,7 @@ class MixtureNLLLoss(nn.Module):
     ) -> torch.Tensor:
         tape = _fused_inputs(output, target, sample_weight)
         if tape is not None:
-            args = (target, sample_weight, tape, tape.x, *_plan_params(tape.plan))
-            if tape.saved is None:
-                # The outputs were made without autograd: so is the loss.
-                with torch.no_grad():
-                    return _FusedMixtureNLL.apply(*args)
-            return _FusedMixtureNLL.apply(*args)
+            return _apply_fused(_FusedMixtureNLL, target, sample_weight, tape)
         log_prob = mixture_log_prob(output, target)
         if sample_weight is None:
             return -log_prob.mean()

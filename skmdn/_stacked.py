@@ -30,6 +30,7 @@ from ._module import (
     MixtureNLLLoss,
     MixtureOutput,
     _activation_kind,
+    _apply_fused,
     _backpropagate,
     _check_versions,
     _fused_inputs,
@@ -38,7 +39,6 @@ from ._module import (
     _head_gradient,
     _log_softmax_rows,
     _NetworkOutput,
-    _plan_params,
     _Tape,
     mixture_log_prob,
 )
@@ -238,15 +238,12 @@ class StackedNLLLoss(nn.Module):
     """
 
     def forward(self, output, target, sample_weight=None):
-        tape = _fused_inputs(output, *_per_member(output, target, sample_weight))
+        # The closed form takes one target row per member; autograd below
+        # broadcasts shared targets itself.
+        member_target, member_weight = _per_member(output, target, sample_weight)
+        tape = _fused_inputs(output, member_target, member_weight)
         if tape is not None:
-            target, sample_weight = _per_member(output, target, sample_weight)
-            args = (target, sample_weight, tape, tape.x, *_plan_params(tape.plan))
-            if tape.saved is None:
-                with torch.no_grad():
-                    losses = _FusedStackedNLL.apply(*args)
-            else:
-                losses = _FusedStackedNLL.apply(*args)
+            losses = _apply_fused(_FusedStackedNLL, member_target, member_weight, tape)
             self.member_losses_ = losses.detach()
             return losses.sum()
         log_prob = mixture_log_prob(output, target)  # [M, B]
