@@ -649,9 +649,17 @@ def fit_together(members, X, y, sample_weight):
 
 
 def _member_net(net):
-    """A net like ``net`` (same parameters and history) for another member."""
+    """A net like ``net`` (same parameters, history and callbacks) for another member.
+
+    The callbacks are the trained net's own, not initialized again: a
+    user's callback keeps what it recorded during training.
+    """
     other = type(net)(**net.get_params(deep=False))
-    other.initialize()
+    other.callbacks_of_ = net
+    try:
+        other.initialize()
+    finally:
+        del other.callbacks_of_
     other.history_ = net.history_
     return other
 

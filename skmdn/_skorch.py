@@ -190,6 +190,15 @@ class TensorBatchIterator:
         Standard deviation of Gaussian noise added to each batch's inputs and
         targets, drawn afresh every time and for each member (noise
         regularization, Rothfuss et al. 2019). Use it for training only.
+
+
+    Attributes
+    ----------
+    module : nn.Module or None
+        The stack being trained (set by :class:`MDNNet`): batches hold the
+        members in its ``active_`` only, when it has one. Batch orders and
+        noise are still drawn for every member, so that each member's
+        stream is the same whichever others are left.
     """
 
     def __init__(
@@ -213,6 +222,11 @@ class TensorBatchIterator:
         self.generator = generator
         self.input_noise = input_noise
         self.target_noise = target_noise
+        self.module = None
+
+    @property
+    def active(self):
+        return getattr(self.module, "active_", None)
 
     def __len__(self):
         return math.ceil(self.n_rows / self.batch_size)
@@ -239,6 +253,9 @@ class TensorBatchIterator:
         if self.index is not None:
             order = self.index.gather(1, order.to(self.index.device))
         order = order.to(ds.X.device)
+        active = self.active
+        if active is not None:
+            order = order[active.to(order.device)]
         if m == 1:
             # One network trains on plain (batch, n_features) batches.
             order = order[0]
@@ -251,7 +268,13 @@ class TensorBatchIterator:
         return bool(self.input_noise or self.target_noise)
 
     def _noise_like(self, t, scale):
-        noise = torch.randn(t.shape, generator=self.generator, dtype=t.dtype)
+        active = self.active
+        if active is None:
+            noise = torch.randn(t.shape, generator=self.generator, dtype=t.dtype)
+        else:
+            shape = (self.n_members, *t.shape[1:])
+            noise = torch.randn(shape, generator=self.generator, dtype=t.dtype)
+            noise = noise[active.cpu()]
         return t + scale * noise.to(t.device)
 
     def _perturb(self, X, target):
@@ -317,6 +340,23 @@ class MDNNet(NeuralNet):
         except KeyboardInterrupt:
             self.interrupted_ = True
             raise
+
+    def initialize_callbacks(self):
+        # A member's net of a stack trained together shares the trained
+        # net's callbacks (see fit_together): initializing them again would
+        # reset what they recorded.
+        source = getattr(self, "callbacks_of_", None)
+        if source is not None:
+            self.callbacks_ = source.callbacks_
+            return self
+        return super().initialize_callbacks()
+
+    def get_iterator(self, dataset, training=False):
+        iterator = super().get_iterator(dataset, training=training)
+        if training and isinstance(iterator, TensorBatchIterator):
+            # The stack may train only some of its members (set_active).
+            iterator.module = self.module_
+        return iterator
 
     def _set_training(self, training=True):
         # skorch sets the mode of every submodule before each batch; on a
@@ -413,9 +453,12 @@ class MemberTraining(Callback):
     ``LRScheduler("ReduceLROnPlateau")`` and ``GradientNormClipping`` would
     give a network trained alone. It keeps each member's validation NLL,
     best epoch and best weights. A member whose NLL has not improved by
-    ``threshold`` for ``patience`` epochs is finished: it trains on with the
-    others, and its best weights are restored at the end, which is the same
-    as having stopped it; training ends when every member is finished. A
+    ``threshold`` for ``patience`` epochs is finished: it leaves the stack
+    (``set_active``), so that the steps compute the others only, and its
+    best weights are restored at the end; training ends when every member
+    is finished. Each member's batch order and noise are drawn as if all
+    were training, so a member trains exactly as it would beside all
+    others. A
     member's learning rate is the optimizer's times its own factor (the
     update of Adam, AdamW and SGD is proportional to the learning rate, so
     the step is scaled after it is taken); the factor halves after
@@ -454,6 +497,14 @@ class MemberTraining(Callback):
         epochs: a restart that is still improving but behind the group's
         best would be thrown away anyway. ``None``: one group per member
         (an ensemble keeps every member).
+    halving_epoch : int or None, default=None
+        Successive halving of each group's restarts (Jamieson and Talwalkar,
+        2016): at epoch ``halving_epoch``, and at each doubling of it, the
+        worse half of a group's unfinished members (by best NLL so far;
+        the better ``ceil(k / 2)`` of ``k`` stay) are finished, until one
+        is left. Finished members leave the stack, so the later epochs
+        compute fewer networks. ``None``: every restart trains until it or
+        its group stops.
 
     Attributes
     ----------
@@ -476,9 +527,11 @@ class MemberTraining(Callback):
         average_steps=None,
         threshold=1e-4,
         groups=None,
+        halving_epoch=None,
         sink=None,
     ):
         self.groups = groups
+        self.halving_epoch = halving_epoch
         self.average_steps = average_steps
         self.patience = patience
         self.plateau_patience = plateau_patience
@@ -510,6 +563,10 @@ class MemberTraining(Callback):
             self._average = [p.detach().clone() for p in self._params]
             self._spare = [torch.empty_like(p) for p in self._params]
         self._n_steps = 0
+        # The members in the stack (all, until some are finished), and the
+        # optimizer's full state while only some are.
+        self._present = np.arange(m)
+        self._parked_state = self._valid_all = None
         self._loss_sum = torch.zeros(
             m, dtype=torch.float64, device=self._params[0].device
         )
@@ -521,6 +578,7 @@ class MemberTraining(Callback):
         n_groups = self._group.max() + 1
         self._group_best = np.full(n_groups, np.inf)
         self._group_misses = np.zeros(n_groups, int)
+        self._next_halving = self.halving_epoch
 
     # -------------------------------------------------------------- steps
     def on_batch_begin(self, net, training=False, **kwargs):
@@ -590,7 +648,7 @@ class MemberTraining(Callback):
         top = self.factor_[active].max() if active.any() else 1.0
         for group in net.optimizer_.param_groups:
             group["lr"] = net.lr * top
-        ratio = np.where(active, self.factor_ / top, 1.0)
+        ratio = np.where(active, self.factor_ / top, 1.0)[self._present]
         if np.all(ratio == 1.0):
             self._weights = self._old = None
             return
@@ -615,7 +673,7 @@ class MemberTraining(Callback):
                 X, target = ds.X[rows], ds.target(rows)
                 y, w = target if isinstance(target, tuple) else (target, None)
                 log_prob = mixture_log_prob(module(X), y)
-                log_prob = log_prob.reshape(module.n_members, -1)  # [M, B]
+                log_prob = log_prob.reshape(module.n_active, -1)  # [M, B]
                 if w is not None:
                     log_prob = log_prob * w.reshape(log_prob.shape)
                 total = total - log_prob.sum(-1)
@@ -626,19 +684,84 @@ class MemberTraining(Callback):
         w_sum = w.sum() if self.valid_index is None else w[self.valid_index].sum(-1)
         return (total / w_sum).double().cpu().numpy()
 
+    def _drop_finished(self, net):
+        """Take the finished members out of the stack, keep the rest training.
+
+        The parameters, the optimizer's state, the running average and the
+        validation rows then hold the members still training only; the
+        finished ones' best weights are already kept.
+        """
+        present = self._present
+        stay = ~self.finished_[present]
+        if stay.all() or not stay.any() or not hasattr(net.module_, "set_active"):
+            return
+        device = self._params[0].device
+        rows = torch.as_tensor(np.flatnonzero(stay), device=device)
+        shapes = [p.shape for p in self._params]
+        net.module_.set_active(present[stay])
+        state = self._optimizer_state(net, shapes)
+        if self._parked_state is None:
+            self._parked_state = dict(state)
+        else:
+            index = torch.as_tensor(present, device=device)
+            for key, value in state:
+                self._parked_state[key][index] = value
+        for (p, name), value in state:
+            net.optimizer_.state[p][name] = value[rows]
+        if self._average is not None:
+            self._average = [a[rows] for a in self._average]
+            self._spare = [torch.empty_like(a) for a in self._average]
+        if self.valid_index is not None:
+            if self._valid_all is None:
+                self._valid_all = self.valid_index
+            self.valid_index = self.valid_index[rows.to(self.valid_index.device)]
+        self._present = present[stay]
+        self._loss_sum = self._loss_sum.new_zeros(len(self._present))
+        self._factor_state = None  # the step scaling is rebuilt for the rest
+
+    def _optimizer_state(self, net, shapes):
+        """``((param, name), tensor)`` of the optimizer state shaped as params."""
+        found = []
+        for p, shape in zip(self._params, shapes):
+            for name, value in net.optimizer_.state.get(p, {}).items():
+                if torch.is_tensor(value) and value.shape == shape:
+                    found.append(((p, name), value))
+        return found
+
+    def _restore_stack(self, net):
+        """Put every member back in the stack (and the optimizer's state)."""
+        if self._parked_state is None and self._valid_all is None:
+            return
+        index = torch.as_tensor(self._present, device=self._params[0].device)
+        for (p, name), full in (self._parked_state or {}).items():
+            full[index] = net.optimizer_.state[p][name]
+            net.optimizer_.state[p][name] = full
+        net.module_.set_active(None)
+        if self._valid_all is not None:
+            self.valid_index = self._valid_all
+        self._parked_state = self._valid_all = None
+        self._present = np.arange(len(self.finished_))
+
     def on_epoch_end(self, net, **kwargs):
         row = net.history[-1]
         epoch = row["epoch"]
-        train = (self._loss_sum / max(self._loss_count, 1)).tolist()
+        losses = (self._loss_sum / max(self._loss_count, 1)).tolist()
         self._loss_sum.zero_()
         self._loss_count = 0
-        finite = all(value < DIVERGED_NLL for value in train)  # False for NaN
-        train = np.array(train)
+        finite = all(value < DIVERGED_NLL for value in losses)  # False for NaN
+        # Members out of the stack have no loss this epoch: 0 here, and
+        # left out of the mean.
+        train = np.zeros(len(self.finished_))
+        train[self._present] = losses
         if not finite:
             self._check_divergence(net, epoch, train)
         live = ~self.diverged_
-        # sum / len: ndarray.mean costs more than the rest of this method.
-        row["train_loss"] = float(train[live].sum()) / int(live.sum())
+        # The mean over the members in the stack that have not diverged
+        # (sum / len: ndarray.mean costs more than the rest of this method).
+        counted = train[self._present][live[self._present]]
+        if not len(counted):  # the last ones in the stack diverged
+            counted = train[self._present]
+        row["train_loss"] = float(counted.sum()) / len(counted)
         row["train_loss_best"] = row["train_loss"] < self._best_train
         self._best_train = min(self._best_train, row["train_loss"])
         # Validation, snapshots and the kept weights are the averaged ones.
@@ -647,13 +770,14 @@ class MemberTraining(Callback):
             self._monitor(net, row, epoch, train, live)
         finally:
             self._swap_average(net)
+        self.stopped_epoch_ = epoch
+        if self.finished_.all():
+            raise StopTraining
+        self._drop_finished(net)
         state = (self.factor_.tobytes(), self.finished_.tobytes())
         if state != self._factor_state:
             self._factor_state = state
             self._apply_factors(net)
-        self.stopped_epoch_ = epoch
-        if self.finished_.all():
-            raise StopTraining
 
     def _check_divergence(self, net, epoch, train):
         new = ~(train < DIVERGED_NLL) & ~self.diverged_
@@ -669,10 +793,13 @@ class MemberTraining(Callback):
 
     def _monitor(self, net, row, epoch, train, live):
         if self.valid_ds is not None:
-            monitored = self._valid_nll(net)
-            monitored[self.diverged_] = np.inf
-            row["valid_loss"] = float(monitored[live].min())
+            # Members out of the stack are not evaluated: NaN in the
+            # history, never an improvement here.
+            monitored = np.full(len(self.finished_), np.nan)
+            monitored[self._present] = self._valid_nll(net)
             row["valid_loss_members"] = monitored.tolist()
+            monitored[np.isnan(monitored) | self.diverged_] = np.inf
+            row["valid_loss"] = float(monitored[live].min())
         else:
             monitored = np.where(live, train, np.inf)
         active = ~self.finished_
@@ -685,6 +812,9 @@ class MemberTraining(Callback):
                 self._best_state[m] = net.module_.member_state(m)
             self.finished_ |= active & (self._misses >= self.patience)
             self._stop_stalled_groups()
+            if self._next_halving is not None and epoch >= self._next_halving:
+                self._halve_groups()
+                self._next_halving *= 2
         else:
             self.best_nll_ = np.where(live, monitored, np.inf)
             self.member_best_epoch_[live] = epoch
@@ -707,7 +837,17 @@ class MemberTraining(Callback):
         stalled = self._group_misses >= self.patience
         self.finished_ |= stalled[self._group]
 
+    def _halve_groups(self):
+        """Finish the worse half of each group's unfinished members."""
+        for g in range(len(self._group_best)):
+            alive = np.flatnonzero((self._group == g) & ~self.finished_)
+            if len(alive) < 2:
+                continue
+            ranked = alive[np.argsort(self.best_nll_[alive], kind="stable")]
+            self.finished_[ranked[(len(alive) + 1) // 2 :]] = True
+
     def on_train_end(self, net, **kwargs):
+        self._restore_stack(net)
         if self.patience is None:
             # Without early stopping the model is the final average.
             self._swap_average(net)
@@ -823,6 +963,15 @@ def build_net(
         nll_offset=nll_offset,
         average_steps=params["average_steps"],
         groups=groups,
+        # Restarts are raced: halving from twice the patience on, so that
+        # a restart that starts slowly has had time to catch up.
+        halving_epoch=(
+            2 * patience
+            if patience is not None
+            and groups is not None
+            and len(set(groups)) < len(groups)
+            else None
+        ),
         sink=print if verbose else None,
     )
     callbacks = [("mdn_training", training)]

@@ -101,9 +101,54 @@ class StackedMixtureNetwork(nn.Module):
         self.covariance_type, self._split = template.covariance_type, template._split
         for name, buffer in template.named_buffers():
             self.register_buffer(name, buffer, persistent=False)
+        # set_active: the members in the parameters (None: all), and every
+        # member's weights while only some are.
+        self.active_ = None
+        self._parked = None
+
+    @property
+    def n_active(self) -> int:
+        """Number of members in the parameters (see :meth:`set_active`)."""
+        return self.weights[0].shape[0]
+
+    def set_active(self, members) -> None:
+        """Keep only ``members`` in the parameters; ``None``: every member.
+
+        The parameters then hold members ``members`` (indices among all
+        ``n_members``, in that order), so that training steps compute those
+        networks only; the others keep their weights aside, unchanged, and
+        ``set_active(None)`` puts every member back. ``member_state`` and
+        ``restore_member`` take a member's index among all members
+        throughout.
+        """
+        params = list(self.parameters())
+        if self._parked is None:
+            if members is None:
+                return
+            self._parked = [p.data for p in params]
+        else:
+            with torch.no_grad():
+                for full, p in zip(self._parked, params):
+                    full[self.active_] = p.data
+        if members is None:
+            for full, p in zip(self._parked, params):
+                p.data = full
+            self.active_ = self._parked = None
+            return
+        index = torch.as_tensor(members, dtype=torch.long, device=params[0].device)
+        for full, p in zip(self._parked, params):
+            p.data = full[index]
+        self.active_ = index
+
+    def _position(self, m: int):
+        """Where member ``m`` is in the parameters, or None if it is aside."""
+        if self.active_ is None:
+            return m
+        hits = (self.active_ == m).nonzero()
+        return int(hits[0, 0]) if len(hits) else None
 
     def forward(self, X: torch.Tensor) -> MixtureOutput:
-        h = X if X.ndim == 3 else X.expand(self.n_members, *X.shape)
+        h = X if X.ndim == 3 else X.expand(self.n_active, *X.shape)
         kind = self._direct_kind()
         if kind is None:
             last = len(self.weights) - 1
@@ -151,14 +196,17 @@ class StackedMixtureNetwork(nn.Module):
         # the caller's global generator.
         with torch.random.fork_rng(devices=[]):
             net = MixtureDensityNetwork(**self.module_params)
+        state = self.member_state(m)
+        n_layers = len(self.weights)
         with torch.no_grad():
             for i, linear in enumerate(_linears(net)):
-                linear.weight.copy_(self.weights[i][m].T)
-                linear.bias.copy_(self.biases[i][m, 0])
+                linear.weight.copy_(state[i].T)
+                linear.bias.copy_(state[n_layers + i][0])
         return net.to(self.weights[0].device)
 
     def load_member(self, module: MixtureDensityNetwork) -> None:
         """Start every member from the weights of ``module`` (warm start)."""
+        self.set_active(None)
         with torch.no_grad():
             for i, linear in enumerate(_linears(module)):
                 self.weights[i].copy_(linear.weight.T.expand_as(self.weights[i]))
@@ -166,12 +214,18 @@ class StackedMixtureNetwork(nn.Module):
 
     def member_state(self, m: int) -> list[torch.Tensor]:
         """Copies of member ``m``'s parameters (to restore it later)."""
-        return [p[m].detach().clone() for p in self.parameters()]
+        i = self._position(m)
+        tensors = self.parameters() if i is not None else self._parked
+        i = m if i is None else i
+        return [p[i].detach().clone() for p in tensors]
 
     def restore_member(self, m: int, state: list[torch.Tensor]) -> None:
+        i = self._position(m)
+        tensors = self.parameters() if i is not None else self._parked
+        i = m if i is None else i
         with torch.no_grad():
-            for p, saved in zip(self.parameters(), state):
-                p[m].copy_(saved)
+            for p, saved in zip(tensors, state):
+                p[i].copy_(saved)
 
 
 class SingleMixtureNetwork(nn.Module):
@@ -184,7 +238,7 @@ class SingleMixtureNetwork(nn.Module):
     trainer serves both.
     """
 
-    n_members = 1
+    n_members = n_active = 1
 
     def __init__(self, n_members: int = 1, seeds=None, **module_params):
         super().__init__()

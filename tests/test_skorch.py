@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 import torch
 from numpy.testing import assert_allclose, assert_array_equal
+from skorch.callbacks import Callback
 
-from skmdn import MDNRegressor, MixtureDensityNetwork
+from skmdn import MDNEnsembleRegressor, MDNRegressor, MixtureDensityNetwork
 from skmdn._skorch import (
     MDNNet,
     MemberTraining,
@@ -230,3 +231,94 @@ def test_restarts_of_one_model_stop_together_once_their_best_stalls():
     for epoch, train in enumerate(scripted, start=1):
         alone._monitor(net, {}, epoch, np.array(train), live)
     assert alone.finished_.tolist() == [True, False, True]
+
+
+class _StackSize(Callback):
+    """Records how many networks the stack computes at each epoch's end."""
+
+    def initialize(self):
+        self.sizes = []
+        return self
+
+    def on_epoch_end(self, net, **kwargs):
+        self.sizes.append(net.module_.n_active)
+
+
+def _ensemble(**params):
+    member = MDNRegressor(
+        n_components=2,
+        hidden_layer_sizes=(8,),
+        max_epochs=150,
+        patience=5,
+        callbacks=[("stack_size", _StackSize())],
+        **params,
+    )
+    return MDNEnsembleRegressor(member, n_estimators=3, random_state=0)
+
+
+@pytest.mark.parametrize("input_noise", [0.0, 0.1])
+def test_finished_members_leave_the_stack_and_others_train_on_unchanged(
+    sinusoid, monkeypatch, input_noise
+):
+    X, y = sinusoid
+    ensemble = _ensemble(input_noise=input_noise).fit(X, y)
+    net = ensemble.estimators_[0].net_
+    # An ensemble keeps every member: nothing to race.
+    assert dict(net.callbacks_)["mdn_training"].halving_epoch is None
+    sizes = dict(net.callbacks_)["stack_size"].sizes
+    # Members stop at their own epochs (each has its own validation split)
+    # and leave the stack as they do.
+    assert sizes[0] == 3 and sizes == sorted(sizes, reverse=True)
+    assert min(sizes) < 3
+    # A member out of the stack is not evaluated.
+    valid = np.array(net.history[:, "valid_loss_members"])
+    assert np.isnan(valid[-1]).sum() == 3 - sizes[-2]
+    assert np.isfinite(valid[0]).all()
+    # The optimizer's state is every member's again after training.
+    for group in net.optimizer_.param_groups:
+        for p in group["params"]:
+            assert net.optimizer_.state[p]["exp_avg"].shape == p.shape
+    # Each member's batch order and noise are drawn for all members, so the
+    # ones still training are the same as beside every other member.
+    monkeypatch.setattr(MemberTraining, "_drop_finished", lambda self, net: None)
+    beside_all = _ensemble(input_noise=input_noise).fit(X, y)
+    assert dict(beside_all.estimators_[0].net_.callbacks_)["stack_size"].sizes == (
+        [3] * len(sizes)
+    )
+    assert [m.n_iter_ for m in beside_all.estimators_] == [
+        m.n_iter_ for m in ensemble.estimators_
+    ]
+    assert_allclose(
+        beside_all.score_samples(X[:50], y[:50]),
+        ensemble.score_samples(X[:50], y[:50]),
+        rtol=1e-4,
+        atol=1e-5,
+    )
+
+
+def test_restarts_are_raced_by_successive_halving(sinusoid):
+    X, y = sinusoid
+    size = _StackSize()
+    mdn = MDNRegressor(
+        n_components=2,
+        hidden_layer_sizes=(8,),
+        n_init=4,
+        patience=4,
+        max_epochs=40,
+        callbacks=[("stack_size", size)],
+        random_state=0,
+    ).fit(X, y)
+    training = dict(mdn.net_.callbacks_)["mdn_training"]
+    assert training.halving_epoch == 8
+    sizes = dict(mdn.net_.callbacks_)["stack_size"].sizes
+    # Halving at epochs 8 and 16 keeps the better 2 of 4, then 1 of 2,
+    # unless restarts have finished on their own before.
+    assert sizes[:7] == sorted(sizes[:7], reverse=True) and sizes[0] == 4
+    if len(sizes) >= 8:
+        assert sizes[7] <= 2
+    if len(sizes) >= 16:
+        assert sizes[15] == 1
+    # The kept network is the best of all restarts, by validation NLL.
+    assert mdn.best_validation_nll_ == pytest.approx(
+        training.best_nll_.min() + np.log(mdn.y_scale_).sum()
+    )
