@@ -99,8 +99,13 @@ class MDNRegressor(BaseMixtureRegressor):
         ``early_stopping``), as ``GaussianMixture.n_init`` keeps its best
         run. The networks are trained together as one batched model, each
         with its own early stopping and learning-rate schedule, so that
-        several cost much less than as many fits. On the inverted sinusoid
-        (1000 rows, 30 fresh draws) ``n_init=3`` lowered the mean test NLL
+        several cost much less than as many fits. They are raced by
+        successive halving: at twice the patience, and at each doubling of
+        that epoch, the worse half of the restarts still training (by
+        validation NLL so far) stop, and a network that has stopped leaves
+        the batched model, so the later epochs compute fewer networks. On
+        the inverted sinusoid (1000 rows, 30 fresh draws) ``n_init=3``
+        lowered the mean test NLL
         from 1.383 to 1.379 and the worst draw from 1.444 to 1.419, and on
         the small UCI sets by 0.02 nats on average, for 1.3 times the fit
         time; the default stays 1.

@@ -8,6 +8,8 @@ from skorch.callbacks import Callback
 
 from skmdn import MDNEnsembleRegressor, MDNRegressor, MixtureDensityNetwork
 from skmdn._skorch import (
+    LeanAdam,
+    LeanAdamW,
     MDNNet,
     MemberTraining,
     TensorBatchIterator,
@@ -321,4 +323,68 @@ def test_restarts_are_raced_by_successive_halving(sinusoid):
     # The kept network is the best of all restarts, by validation NLL.
     assert mdn.best_validation_nll_ == pytest.approx(
         training.best_nll_.min() + np.log(mdn.y_scale_).sum()
+    )
+
+
+def _train_pair(lean_cls, ref_cls, steps=12, **options):
+    torch.manual_seed(0)
+    ours = [torch.randn(5, 3, requires_grad=True), torch.randn(3, requires_grad=True)]
+    theirs = [p.detach().clone().requires_grad_() for p in ours]
+    a = lean_cls(ours, lr=1e-2, **options)
+    b = ref_cls(theirs, lr=1e-2, **options)
+    for i in range(steps):
+        for optimizer, params in ((a, ours), (b, theirs)):
+            optimizer.zero_grad()
+
+            def closure(params=params):
+                loss = params[0].sin().sum() + params[1].square().sum()
+                loss.backward()
+                return loss
+
+            optimizer.step(closure)
+            if i == steps // 2:
+                # A plateau schedule changes the rate between steps.
+                optimizer.param_groups[0]["lr"] = 5e-3
+    return a, b, ours, theirs
+
+
+@pytest.mark.parametrize(
+    "lean_cls, ref_cls, options",
+    [
+        (LeanAdam, torch.optim.Adam, {"fused": True}),
+        (LeanAdam, torch.optim.Adam, {"fused": True, "weight_decay": 0.01}),
+        (LeanAdamW, torch.optim.AdamW, {"fused": True, "weight_decay": 0.01}),
+        # Not the plain fused case: torch's own step.
+        (LeanAdam, torch.optim.Adam, {"fused": True, "amsgrad": True}),
+        (LeanAdam, torch.optim.Adam, {}),
+    ],
+)
+def test_lean_fused_adam_steps_exactly_as_torch(lean_cls, ref_cls, options):
+    a, b, ours, theirs = _train_pair(lean_cls, ref_cls, **options)
+    for p, q in zip(ours, theirs):
+        assert_array_equal(p.detach().numpy(), q.detach().numpy())
+    assert a.state[ours[0]]["step"] == b.state[theirs[0]]["step"] == 12
+    # The state is torch's: it loads into torch's optimizer.
+    ref_cls(theirs, lr=1e-2, **options).load_state_dict(a.state_dict())
+    a.zero_grad()
+    assert all(p.grad is None for p in ours)
+
+
+def test_lean_fused_adam_runs_step_hooks_and_skips_parameters_without_grad():
+    p, frozen = torch.zeros(3, requires_grad=True), torch.ones(2, requires_grad=True)
+    optimizer = LeanAdam([p, frozen], lr=0.1, fused=True)
+    calls = []
+    optimizer.register_step_pre_hook(lambda *args: calls.append("pre"))
+    optimizer.register_step_post_hook(lambda *args: calls.append("post"))
+    p.sum().backward()
+    optimizer.step()
+    assert calls == ["pre", "post"]
+    assert frozen.tolist() == [1.0, 1.0] and p.tolist() != [0.0, 0.0, 0.0]
+
+
+def test_build_net_takes_the_lean_step_for_adam_on_cpu():
+    assert dict(_net(None).get_params())["optimizer"] is LeanAdam
+    assert dict(_net(None, optimizer="adamw").get_params())["optimizer"] is LeanAdamW
+    assert (
+        dict(_net(None, optimizer="sgd").get_params())["optimizer"] is torch.optim.SGD
     )
