@@ -637,14 +637,18 @@ class MemberTraining(Callback):
         epochs: a restart that is still improving but behind the group's
         best would be thrown away anyway. ``None``: one group per member
         (an ensemble keeps every member).
-    halving_epoch : int or None, default=None
-        Successive halving of each group's restarts (Jamieson and Talwalkar,
-        2016): at epoch ``halving_epoch``, and at each doubling of it, the
-        worse half of a group's unfinished members (by best NLL so far;
-        the better ``ceil(k / 2)`` of ``k`` stay) are finished, until one
-        is left. Finished members leave the stack, so the later epochs
-        compute fewer networks. ``None``: every restart trains until it or
-        its group stops.
+    race_epoch : int or None, default=None
+        Races each group's restarts (as Maron and Moore's Hoeffding races
+        select among models): at epoch ``race_epoch``, and at each doubling
+        of it, a restart is finished when its validation log-likelihood is
+        below the group leader's (the member with the best NLL so far) by
+        more than ``race_z`` standard errors of the mean difference, paired
+        over the validation rows, which the restarts of a group share.
+        Restarts that are behind by no more than the noise of the
+        validation split train on. Finished members leave the stack, so
+        the later epochs compute fewer networks. ``None``: every restart
+        trains until it or its group stops.
+    race_z : float, default=2.0
 
     Attributes
     ----------
@@ -667,11 +671,13 @@ class MemberTraining(Callback):
         average_steps=None,
         threshold=1e-4,
         groups=None,
-        halving_epoch=None,
+        race_epoch=None,
+        race_z=2.0,
         sink=None,
     ):
         self.groups = groups
-        self.halving_epoch = halving_epoch
+        self.race_epoch = race_epoch
+        self.race_z = race_z
         self.average_steps = average_steps
         self.patience = patience
         self.plateau_patience = plateau_patience
@@ -718,7 +724,7 @@ class MemberTraining(Callback):
         n_groups = self._group.max() + 1
         self._group_best = np.full(n_groups, np.inf)
         self._group_misses = np.zeros(n_groups, int)
-        self._next_halving = self.halving_epoch
+        self._next_race = self.race_epoch
 
     # -------------------------------------------------------------- steps
     def on_batch_begin(self, net, training=False, **kwargs):
@@ -799,10 +805,13 @@ class MemberTraining(Callback):
             self._weights.append(w.view(-1, *([1] * (p.ndim - 1))).expand_as(p).clone())
 
     # ------------------------------------------------------------- epochs
-    def _valid_nll(self, net):
+    def _valid_nll(self, net, per_row=False):
+        """Each member's validation NLL, and with ``per_row`` the weighted
+        log-likelihood of every row (``[n_active, n_valid]``) as well."""
         module, ds = net.module_, self.valid_ds
         module.eval()
         total = 0.0
+        pieces = []
         n = len(ds) if self.valid_index is None else self.valid_index.shape[1]
         with torch.inference_mode():
             for start in range(0, n, CHUNK_ROWS):
@@ -817,12 +826,16 @@ class MemberTraining(Callback):
                 if w is not None:
                     log_prob = log_prob * w.reshape(log_prob.shape)
                 total = total - log_prob.sum(-1)
+                if per_row:
+                    pieces.append(log_prob.double())
         module.train()
         if ds.sample_weight is None:
-            return (total / n).double().cpu().numpy()
-        w = ds.sample_weight
-        w_sum = w.sum() if self.valid_index is None else w[self.valid_index].sum(-1)
-        return (total / w_sum).double().cpu().numpy()
+            nll = (total / n).double().cpu().numpy()
+        else:
+            w = ds.sample_weight
+            w_sum = w.sum() if self.valid_index is None else w[self.valid_index].sum(-1)
+            nll = (total / w_sum).double().cpu().numpy()
+        return (nll, torch.cat(pieces, dim=1).cpu().numpy()) if per_row else nll
 
     def _drop_finished(self, net):
         """Take the finished members out of the stack, keep the rest training.
@@ -932,11 +945,16 @@ class MemberTraining(Callback):
                 net.module_.restore_member(m, self._best_state[m])
 
     def _monitor(self, net, row, epoch, train, live):
+        racing = False
         if self.valid_ds is not None:
             # Members out of the stack are not evaluated: NaN in the
             # history, never an improvement here.
             monitored = np.full(len(self.finished_), np.nan)
-            monitored[self._present] = self._valid_nll(net)
+            racing = self._next_race is not None and epoch >= self._next_race
+            if racing:
+                monitored[self._present], rows = self._valid_nll(net, per_row=True)
+            else:
+                monitored[self._present] = self._valid_nll(net)
             row["valid_loss_members"] = monitored.tolist()
             monitored[np.isnan(monitored) | self.diverged_] = np.inf
             row["valid_loss"] = float(monitored[live].min())
@@ -952,9 +970,9 @@ class MemberTraining(Callback):
                 self._best_state[m] = net.module_.member_state(m)
             self.finished_ |= active & (self._misses >= self.patience)
             self._stop_stalled_groups()
-            if self._next_halving is not None and epoch >= self._next_halving:
-                self._halve_groups()
-                self._next_halving *= 2
+            if racing:
+                self._race_groups(rows)
+                self._next_race *= 2
         else:
             self.best_nll_ = np.where(live, monitored, np.inf)
             self.member_best_epoch_[live] = epoch
@@ -977,14 +995,26 @@ class MemberTraining(Callback):
         stalled = self._group_misses >= self.patience
         self.finished_ |= stalled[self._group]
 
-    def _halve_groups(self):
-        """Finish the worse half of each group's unfinished members."""
+    def _race_groups(self, rows):
+        """Finish the restarts significantly behind their group's leader.
+
+        ``rows`` holds the present members' weighted log-likelihood of each
+        validation row; a group's restarts share the rows, so the
+        differences to the leader pair up row by row.
+        """
+        where = {m: i for i, m in enumerate(self._present)}
         for g in range(len(self._group_best)):
             alive = np.flatnonzero((self._group == g) & ~self.finished_)
             if len(alive) < 2:
                 continue
-            ranked = alive[np.argsort(self.best_nll_[alive], kind="stable")]
-            self.finished_[ranked[(len(alive) + 1) // 2 :]] = True
+            leader = alive[np.argmin(self.best_nll_[alive])]
+            for m in alive:
+                if m == leader:
+                    continue
+                gap = rows[where[leader]] - rows[where[m]]
+                se = gap.std(ddof=1) / np.sqrt(len(gap)) if len(gap) > 1 else np.inf
+                if gap.mean() > self.race_z * se:
+                    self.finished_[m] = True
 
     def on_train_end(self, net, **kwargs):
         self._restore_stack(net)
@@ -1103,9 +1133,9 @@ def build_net(
         nll_offset=nll_offset,
         average_steps=params["average_steps"],
         groups=groups,
-        # Restarts are raced: halving from twice the patience on, so that
-        # a restart that starts slowly has had time to catch up.
-        halving_epoch=(
+        # Restarts are raced from twice the patience on, so that a restart
+        # that starts slowly has had time to catch up.
+        race_epoch=(
             2 * patience
             if patience is not None
             and groups is not None

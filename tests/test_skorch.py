@@ -266,7 +266,7 @@ def test_finished_members_leave_the_stack_and_others_train_on_unchanged(
     ensemble = _ensemble(input_noise=input_noise).fit(X, y)
     net = ensemble.estimators_[0].net_
     # An ensemble keeps every member: nothing to race.
-    assert dict(net.callbacks_)["mdn_training"].halving_epoch is None
+    assert dict(net.callbacks_)["mdn_training"].race_epoch is None
     sizes = dict(net.callbacks_)["stack_size"].sizes
     # Members stop at their own epochs (each has its own validation split)
     # and leave the stack as they do.
@@ -298,32 +298,52 @@ def test_finished_members_leave_the_stack_and_others_train_on_unchanged(
     )
 
 
-def test_restarts_are_raced_by_successive_halving(sinusoid):
+def test_restarts_significantly_behind_their_leader_are_finished():
+    # Group 0 holds three restarts, group 1 two; the validation rows are
+    # shared within a group, so differences pair up row by row.
+    net = _net(n_members=5)
+    net.initialize()
+    training = MemberTraining(patience=5, groups=[0, 0, 0, 1, 1], race_epoch=10)
+    training.on_train_begin(net)
+    training.best_nll_ = np.array([1.0, 1.5, 1.02, 2.0, 2.01])
+    rng = np.random.default_rng(0)
+    base = rng.normal(-1.0, 1.0, size=400)
+    noise = 0.3 * rng.normal(size=(5, 400))
+    rows = np.stack(
+        [
+            base,  # the leader of group 0
+            base - 0.5 + noise[1],  # clearly behind: finished
+            base - 0.01 + noise[2],  # behind by less than the noise: trains on
+            base + noise[3],
+            base + noise[4],  # group 1: level
+        ]
+    )
+    training._race_groups(rows)
+    assert training.finished_.tolist() == [False, True, False, False, False]
+
+
+def test_restarts_are_raced_from_twice_the_patience(sinusoid):
     X, y = sinusoid
-    size = _StackSize()
     mdn = MDNRegressor(
         n_components=2,
         hidden_layer_sizes=(8,),
         n_init=4,
         patience=4,
         max_epochs=40,
-        callbacks=[("stack_size", size)],
+        callbacks=[("stack_size", _StackSize())],
         random_state=0,
     ).fit(X, y)
     training = dict(mdn.net_.callbacks_)["mdn_training"]
-    assert training.halving_epoch == 8
+    assert training.race_epoch == 8
     sizes = dict(mdn.net_.callbacks_)["stack_size"].sizes
-    # Halving at epochs 8 and 16 keeps the better 2 of 4, then 1 of 2,
-    # unless restarts have finished on their own before.
-    assert sizes[:7] == sorted(sizes[:7], reverse=True) and sizes[0] == 4
-    if len(sizes) >= 8:
-        assert sizes[7] <= 2
-    if len(sizes) >= 16:
-        assert sizes[15] == 1
+    assert sizes[0] == 4 and sizes == sorted(sizes, reverse=True)
     # The kept network is the best of all restarts, by validation NLL.
     assert mdn.best_validation_nll_ == pytest.approx(
         training.best_nll_.min() + np.log(mdn.y_scale_).sum()
     )
+    # Without restarts there is nothing to race.
+    single = MDNRegressor(n_components=2, hidden_layer_sizes=(8,), max_epochs=2)
+    assert dict(single.fit(X, y).net_.callbacks_)["mdn_training"].race_epoch is None
 
 
 def _train_pair(lean_cls, ref_cls, steps=12, **options):
