@@ -697,6 +697,7 @@ class MemberTraining(Callback):
         self.factor_ = np.ones(m)
         self.finished_ = np.zeros(m, bool)
         self.diverged_ = np.zeros(m, bool)
+        self._any_diverged = False
         self._best_state = [None] * m
         self._old = self._weights = None
         self._factor_state = (self.factor_.tobytes(), self.finished_.tobytes())
@@ -898,23 +899,33 @@ class MemberTraining(Callback):
     def on_epoch_end(self, net, **kwargs):
         row = net.history[-1]
         epoch = row["epoch"]
-        losses = (self._loss_sum / max(self._loss_count, 1)).tolist()
+        # Plain floats and lists where they do: on a small network an
+        # epoch of one full batch is a single step, and numpy calls on
+        # arrays of a few entries cost microseconds each.
+        count = max(self._loss_count, 1)
+        losses = [value / count for value in self._loss_sum.tolist()]
         self._loss_sum.zero_()
         self._loss_count = 0
         finite = all(value < DIVERGED_NLL for value in losses)  # False for NaN
-        # Members out of the stack have no loss this epoch: 0 here, and
-        # left out of the mean.
-        train = np.zeros(len(self.finished_))
-        train[self._present] = losses
+        everyone = len(losses) == len(self.finished_)
+        if everyone:
+            train = np.array(losses)
+        else:
+            # Members out of the stack have no loss this epoch: 0 here, and
+            # left out of the mean.
+            train = np.zeros(len(self.finished_))
+            train[self._present] = losses
         if not finite:
             self._check_divergence(net, epoch, train)
         live = ~self.diverged_
-        # The mean over the members in the stack that have not diverged
-        # (sum / len: ndarray.mean costs more than the rest of this method).
-        counted = train[self._present][live[self._present]]
-        if not len(counted):  # the last ones in the stack diverged
-            counted = train[self._present]
-        row["train_loss"] = float(counted.sum()) / len(counted)
+        if everyone and finite and not self._any_diverged:
+            counted = losses
+        else:
+            # The mean over the members in the stack that have not diverged.
+            counted = train[self._present][live[self._present]].tolist()
+            if not counted:  # the last ones in the stack diverged
+                counted = train[self._present].tolist()
+        row["train_loss"] = sum(counted) / len(counted)
         row["train_loss_best"] = row["train_loss"] < self._best_train
         self._best_train = min(self._best_train, row["train_loss"])
         # Validation, snapshots and the kept weights are the averaged ones.
@@ -937,6 +948,7 @@ class MemberTraining(Callback):
         if not np.any(new):
             return
         self.diverged_ |= new
+        self._any_diverged = True
         self.finished_ |= new
         if self.diverged_.all():
             raise diverged(epoch, "train_loss", train[new][0])
