@@ -30,6 +30,7 @@ import torch
 from skorch import NeuralNet
 from skorch.callbacks import Callback
 from skorch.history import History
+from torch.optim import optimizer as _torch_optimizer
 
 from ._module import MixtureNLLLoss, mixture_log_prob
 from ._stacked import (
@@ -163,13 +164,11 @@ class _LeanFusedStep:
 
 
 def _has_step_hooks(optimizer):
-    from torch.optim import optimizer as torch_optimizer
-
     return bool(
         optimizer._optimizer_step_pre_hooks
         or optimizer._optimizer_step_post_hooks
-        or torch_optimizer._global_optimizer_pre_hooks
-        or torch_optimizer._global_optimizer_post_hooks
+        or _torch_optimizer._global_optimizer_pre_hooks
+        or _torch_optimizer._global_optimizer_post_hooks
     )
 
 
@@ -330,7 +329,6 @@ class TensorBatchIterator:
         Standard deviation of Gaussian noise added to each batch's inputs and
         targets, drawn afresh every time and for each member (noise
         regularization, Rothfuss et al. 2019). Use it for training only.
-
 
     Attributes
     ----------
@@ -697,7 +695,6 @@ class MemberTraining(Callback):
         self.factor_ = np.ones(m)
         self.finished_ = np.zeros(m, bool)
         self.diverged_ = np.zeros(m, bool)
-        self._any_diverged = False
         self._best_state = [None] * m
         self._old = self._weights = None
         self._factor_state = (self.factor_.tobytes(), self.finished_.tobytes())
@@ -918,7 +915,7 @@ class MemberTraining(Callback):
         if not finite:
             self._check_divergence(net, epoch, train)
         live = ~self.diverged_
-        if everyone and finite and not self._any_diverged:
+        if everyone and finite and not self.diverged_.any():
             counted = losses
         else:
             # The mean over the members in the stack that have not diverged.
@@ -948,7 +945,6 @@ class MemberTraining(Callback):
         if not np.any(new):
             return
         self.diverged_ |= new
-        self._any_diverged = True
         self.finished_ |= new
         if self.diverged_.all():
             raise diverged(epoch, "train_loss", train[new][0])
