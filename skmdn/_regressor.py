@@ -102,10 +102,13 @@ class MDNRegressor(BaseMixtureRegressor):
         several cost much less than as many fits. All stop once the best
         validation NLL among them has stalled for ``patience`` epochs, and
         they are raced: at twice the patience, and at each doubling of that
-        epoch, a restart whose validation log-likelihood is below the best
-        one's by more than two standard errors (paired over the validation
-        rows) stops. A network that has stopped leaves the batched model,
-        so the later epochs compute fewer networks. On the inverted
+        epoch, a restart stops when its validation log-likelihood is below
+        the best one's by more than two standard errors (paired over the
+        validation rows), or when, with the same confidence, it is not
+        better than the best one by 0.01 nats per row: on large data the
+        validation rows tell equal restarts apart from better ones early,
+        and equal ones stop. A network that has stopped leaves the batched
+        model, so the later epochs compute fewer networks. On the inverted
         sinusoid (1000 rows, 30 fresh draws) ``n_init=3`` lowered the mean
         test NLL from 1.384 to 1.381 and the worst draw from 1.444 to 1.439,
         and on the small UCI sets by 0.045 nats on average, for 1.2 to 1.4

@@ -322,6 +322,26 @@ def test_restarts_significantly_behind_their_leader_are_finished():
     assert training.finished_.tolist() == [False, True, False, False, False]
 
 
+@pytest.mark.parametrize("tolerance, finished", [(0.01, True), (0.0, False)])
+def test_restarts_equal_to_their_leader_within_the_tolerance_are_finished(
+    tolerance, finished
+):
+    # Many validation rows pin the difference down: 0.0005 +- 0.0005 nats,
+    # not significantly behind but surely not 0.01 better.
+    net = _net(n_members=2)
+    net.initialize()
+    training = MemberTraining(
+        patience=5, groups=[0, 0], race_epoch=10, race_tolerance=tolerance
+    )
+    training.on_train_begin(net)
+    training.best_nll_ = np.array([1.0, 1.0005])
+    rng = np.random.default_rng(0)
+    base = rng.normal(-1.0, 1.0, size=40_000)
+    rows = np.stack([base, base - 0.0005 + 0.1 * rng.normal(size=base.size)])
+    training._race_groups(rows)
+    assert training.finished_.tolist() == [False, finished]
+
+
 def test_restarts_are_raced_from_twice_the_patience(sinusoid):
     X, y = sinusoid
     mdn = MDNRegressor(
