@@ -641,11 +641,12 @@ class MemberTraining(Callback):
         of it, a restart is finished when its validation log-likelihood is
         below the group leader's (the member with the best NLL so far) by
         more than ``race_z`` standard errors of the mean difference, paired
-        over the validation rows, which the restarts of a group share.
+        over the validation rows, which the restarts of a group share, or
+        when it is surely no better than the leader (``race_tolerance``).
         Restarts that are behind by no more than the noise of the
-        validation split train on. Finished members leave the stack, so
-        the later epochs compute fewer networks. ``None``: every restart
-        trains until it or its group stops.
+        validation split, and may be better, train on. Finished members
+        leave the stack, so the later epochs compute fewer networks.
+        ``None``: every restart trains until it or its group stops.
     race_z : float, default=2.0
         Standard errors of the paired difference that decide a race.
     race_tolerance : float, default=0.01
