@@ -61,6 +61,10 @@ VARIANTS = {
     "average_steps=100": {"average_steps": 100},
     "average_steps=1000": {"average_steps": 1000},
     "n_init=3": {"n_init": 3},
+    "validation_fraction=0.2": {"validation_fraction": 0.2},
+    # With --model mdn-ensemble: the members stopped together at the
+    # ensemble's best epoch, on one shared validation split.
+    "early_stopping=ensemble": {"ensemble__early_stopping": "ensemble"},
     # (no comma in a name: --variants is a comma-separated list)
     "batch_size=32/patience=100": {"batch_size": 32, "patience": 100},
     # The defaults before "auto" batches and patience and weight averaging.

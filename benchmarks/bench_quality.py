@@ -11,7 +11,7 @@ time per draw, next to the Bayes limit (1.291).
 Usage::
 
     python benchmarks/bench_quality.py [--draws 10] [--first-draw 0]
-        [--set n_init=3 ...] [--n-test 20000]
+        [--set n_init=3 ...] [--ensemble] [--n-test 20000]
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import time
 
 import numpy as np
 
-from skmdn import MDNRegressor
+from skmdn import MDNEnsembleRegressor, MDNRegressor
 from skmdn.datasets import make_inverted_sinusoid
 
 BAYES_LIMIT = 1.291
@@ -37,12 +37,20 @@ SEED_RECIPE = dict(
 )
 
 
-def evaluate(params, draws, X_test, y_test):
+def evaluate(params, draws, X_test, y_test, ensemble=None):
+    """Test NLL and fit seconds of each draw; ``ensemble``: the parameters
+    of an ``MDNEnsembleRegressor`` of such members instead of one network."""
     nlls, seconds = [], []
     for draw in draws:
         X, y = make_inverted_sinusoid(1000, random_state=1000 + draw)
         start = time.perf_counter()
-        mdn = MDNRegressor(**params, random_state=draw).fit(X, y)
+        if ensemble is None:
+            mdn = MDNRegressor(**params, random_state=draw)
+        else:
+            mdn = MDNEnsembleRegressor(
+                MDNRegressor(**params), **ensemble, random_state=draw
+            )
+        mdn.fit(X, y)
         seconds.append(time.perf_counter() - start)
         nlls.append(-mdn.score(X_test, y_test))
     return np.array(nlls), np.array(seconds)
@@ -63,6 +71,12 @@ def main(argv=None):
     parser.add_argument("--n-test", type=int, default=20_000)
     parser.add_argument("--skip-seed-recipe", action="store_true")
     parser.add_argument(
+        "--ensemble",
+        action="store_true",
+        help="also run MDNEnsembleRegressor() of default members, stopped "
+        "member by member (its default) and as an ensemble",
+    )
+    parser.add_argument(
         "--set",
         action="append",
         type=_assignment,
@@ -74,12 +88,24 @@ def main(argv=None):
     X_test, y_test = make_inverted_sinusoid(args.n_test, random_state=12345)
     draws = range(args.first_draw, args.first_draw + args.draws)
 
-    rows = [("MDNRegressor() defaults", {})]
+    rows = [("MDNRegressor() defaults", {}, None)]
     rows += [
-        (f"MDNRegressor({key}={value!r})", {key: value}) for key, value in args.set
+        (f"MDNRegressor({key}={value!r})", {key: value}, None)
+        for key, value in args.set
     ]
     if not args.skip_seed_recipe:
-        rows.append(("seed recipe (1x20 tanh, 8000 full-batch epochs)", SEED_RECIPE))
+        rows.append(
+            ("seed recipe (1x20 tanh, 8000 full-batch epochs)", SEED_RECIPE, None)
+        )
+    if args.ensemble:
+        rows.append(("MDNEnsembleRegressor() (5 members)", {}, {}))
+        rows.append(
+            (
+                "MDNEnsembleRegressor(early_stopping='ensemble')",
+                {},
+                {"early_stopping": "ensemble"},
+            )
+        )
     print(
         f"inverse sinusoid x | y, n_train=1000, n_test={args.n_test}, "
         f"draws {draws.start}..{draws.stop - 1} (data seed 1000 + d, "
@@ -87,8 +113,8 @@ def main(argv=None):
     )
     print(f"{'model':<50} {'mean':>6} {'worst':>6} {'fit s':>6}  per draw")
     results = {}
-    for name, params in rows:
-        nlls, seconds = evaluate(params, draws, X_test, y_test)
+    for name, params, ensemble in rows:
+        nlls, seconds = evaluate(params, draws, X_test, y_test, ensemble)
         per_draw = " ".join(f"{v:.3f}" for v in nlls)
         print(
             f"{name:<50} {nlls.mean():6.3f} {nlls.max():6.3f} "

@@ -194,6 +194,10 @@ def published_name(dataset):
     return DATASET_ALIASES.get(dataset.lower())
 
 
+# Marks, in BenchmarkOptions.mdn_params, a parameter of the ensemble itself.
+ENSEMBLE_PREFIX = "ensemble__"
+
+
 @dataclass
 class BenchmarkOptions:
     """Settings shared by the models of one benchmark run.
@@ -206,7 +210,9 @@ class BenchmarkOptions:
         Parallel jobs of the inner grid search and of the ensemble.
     mdn_params : dict
         Extra ``MDNRegressor`` parameters applied to every skmdn model (for
-        quick runs, e.g. ``{"max_epochs": 50}``).
+        quick runs, e.g. ``{"max_epochs": 50}``); keys that start with
+        ``"ensemble__"`` set the ``MDNEnsembleRegressor`` of the ensemble
+        models instead (``{"ensemble__early_stopping": "members"}``).
     """
 
     grid: str = "small"
@@ -292,11 +298,11 @@ def make_model(name, split, options, n_train):
 
         member = _mdn(None, options)
         if name == "deep-ensemble":
-            member.set_params(**{**DEEP_ENSEMBLE_MEMBER, **options.mdn_params})
+            member.set_params(**{**DEEP_ENSEMBLE_MEMBER, **_member_params(options)})
         return _SkmdnModel(
             MDNEnsembleRegressor(
                 member, n_estimators=5, n_jobs=options.n_jobs, random_state=split
-            )
+            ).set_params(**_ensemble_params(options))
         )
     if name == "ngboost":
         return _NGBoostModel(split)
@@ -336,10 +342,23 @@ def tuning_grid(grid, estimator):
     return {k: v for k, v in TUNING_GRIDS[grid].items() if k in params}
 
 
+def _member_params(options):
+    return {
+        k: v for k, v in options.mdn_params.items() if not k.startswith(ENSEMBLE_PREFIX)
+    }
+
+
+def _ensemble_params(options):
+    n = len(ENSEMBLE_PREFIX)
+    return {
+        k[n:]: v for k, v in options.mdn_params.items() if k.startswith(ENSEMBLE_PREFIX)
+    }
+
+
 def _mdn(split, options):
     from skmdn import MDNRegressor
 
-    return MDNRegressor(random_state=split).set_params(**options.mdn_params)
+    return MDNRegressor(random_state=split).set_params(**_member_params(options))
 
 
 def _tuned_mdn(split, options):

@@ -35,6 +35,7 @@ MANIFEST = "skmdn-model.json"
 _ARRAYS = ("x_mean_", "x_scale_", "y_mean_", "y_scale_")
 _SCALARS = ("n_features_in_", "n_outputs_", "n_iter_", "best_epoch_")
 _OPTIONAL = ("best_validation_nll_", "batch_size_", "patience_")
+_ENSEMBLE_OPTIONAL = ("best_epoch_", "best_validation_nll_")
 # Parameters that are not data: training-time objects, not saved.
 _NOT_SAVED = {"callbacks": None}
 
@@ -157,13 +158,20 @@ def _describe(estimator, networks):
             "class": "MDNEnsembleRegressor",
             "params": {
                 "n_estimators": estimator.n_estimators,
+                "early_stopping": estimator.early_stopping,
                 "n_jobs": estimator.n_jobs,
                 "random_state": _plain_seed(estimator.random_state),
             },
             "estimator": None
             if estimator.estimator is None
             else _params(estimator.estimator),
-            "fitted": _common_fitted(estimator),
+            "fitted": {
+                **_common_fitted(estimator),
+                **{
+                    name: _plain(getattr(estimator, name, None))
+                    for name in _ENSEMBLE_OPTIONAL
+                },
+            },
             "members": [_describe(m, networks) for m in estimator.estimators_],
         }
     if type(estimator) is not MDNRegressor:
@@ -254,11 +262,17 @@ def _build(model, read_weights, path):
                 if estimator is None
                 else MDNRegressor(**_restore_params(estimator))
             )
-            ensemble = MDNEnsembleRegressor(base, **model["params"])
+            # Files from before the ensemble's early_stopping hold ensembles
+            # whose members were stopped one by one.
+            params = {"early_stopping": "members", **model["params"]}
+            ensemble = MDNEnsembleRegressor(base, **params)
+            ensemble._validate_params()
             ensemble.estimators_ = [
                 _build_regressor(member, read_weights) for member in model["members"]
             ]
             _set_common(ensemble, model["fitted"])
+            for name in _ENSEMBLE_OPTIONAL:
+                setattr(ensemble, name, model["fitted"].get(name))
             return ensemble
     except ValueError as exc:
         raise ValueError(f"{path} is not a valid skmdn model: {exc}") from exc

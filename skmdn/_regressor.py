@@ -545,14 +545,17 @@ class MDNRegressor(BaseMixtureRegressor):
         return mixture_from_network(*outputs, self.y_mean_, self.y_scale_)
 
 
-def fit_together(members, X, y, sample_weight):
+def fit_together(members, X, y, sample_weight, joint=False):
     """Fit ``MDNRegressor`` instances that differ only in ``random_state``.
 
     Every network of every member (``n_init`` each) is trained in one
     stacked model: each member has its own validation split, and its
     restarts share it. Each member keeps its restart with the lowest
     validation NLL. This is ``MDNRegressor.fit`` for one member and
-    ``MDNEnsembleRegressor.fit`` for several.
+    ``MDNEnsembleRegressor.fit`` for several. With ``joint`` the members
+    (``n_init=1``) are one ensemble: they share the lead's validation split
+    and stop together at the ensemble's best epoch (``MemberTraining``'s
+    ``joint``).
     """
     lead = members[0]
     hidden = lead._check_hidden_layer_sizes()
@@ -573,6 +576,10 @@ def fit_together(members, X, y, sample_weight):
         weights = None if sw is None else as_float_tensor(sw, device)
         full = TensorDataset(Xs, as_float_tensor(ys, device), weights)
         splits = [member._draw_split(len(Xs)) for member in members]
+        joint = joint and len(members) > 1 and splits[0][2] is not None
+        if joint:
+            # One validation split for all: the ensemble is validated on it.
+            splits = [(seeds, splits[0][1], splits[0][2]) for seeds, _, _ in splits]
         if sw is not None:
             for _, _, valid_rows in splits:
                 if valid_rows is not None and not np.any(sw[valid_rows] > 0):
@@ -621,6 +628,7 @@ def fit_together(members, X, y, sample_weight):
             valid_index=valid_index,
             nll_offset=float(np.log(lead.y_scale_).sum()),
             groups=np.repeat(np.arange(len(members)), lead.n_init),
+            joint=joint,
         )
         net.initialize()
         if reuse:

@@ -666,6 +666,9 @@ class MemberTraining(Callback):
     best_epoch_ : int
         The best epoch of the selected (best) member.
     member_best_epoch_ : ndarray of shape (n_members,)
+    ensemble_best_nll_ : float or None
+        With ``joint``, the ensemble's best validation NLL (standardized
+        units); each member's ``best_nll_`` is its own NLL at that epoch.
     stopped_epoch_ : int
     """
 
@@ -683,12 +686,14 @@ class MemberTraining(Callback):
         race_epoch=None,
         race_z=2.0,
         race_tolerance=0.01,
+        joint=False,
         sink=None,
     ):
         self.groups = groups
         self.race_epoch = race_epoch
         self.race_z = race_z
         self.race_tolerance = race_tolerance
+        self.joint = joint
         self.average_steps = average_steps
         self.patience = patience
         self.plateau_patience = plateau_patience
@@ -736,6 +741,10 @@ class MemberTraining(Callback):
         self._group_best = np.full(n_groups, np.inf)
         self._group_misses = np.zeros(n_groups, int)
         self._next_race = self.race_epoch
+        self.ensemble_best_nll_ = None
+        self._ensemble_misses = 0
+        if self.joint and len(np.unique(groups)) < m:
+            raise ValueError("joint early stopping needs one group per member")
 
     # -------------------------------------------------------------- steps
     def on_batch_begin(self, net, training=False, **kwargs):
@@ -816,9 +825,10 @@ class MemberTraining(Callback):
             self._weights.append(w.view(-1, *([1] * (p.ndim - 1))).expand_as(p).clone())
 
     # ------------------------------------------------------------- epochs
-    def _valid_nll(self, net, per_row=False):
-        """Each member's validation NLL, and with ``per_row`` the weighted
-        log-likelihood of every row (``[n_active, n_valid]``) as well."""
+    def _valid_nll(self, net, per_row=False, weighted=True):
+        """Each member's validation NLL, and with ``per_row`` the
+        log-likelihood of every row (``[n_active, n_valid]``) as well:
+        multiplied by the row's weight, or, without ``weighted``, as it is."""
         module, ds = net.module_, self.valid_ds
         module.eval()
         total = 0.0
@@ -834,11 +844,12 @@ class MemberTraining(Callback):
                 y, w = target if isinstance(target, tuple) else (target, None)
                 log_prob = mixture_log_prob(module(X), y)
                 log_prob = log_prob.reshape(module.n_active, -1)  # [M, B]
+                raw = log_prob
                 if w is not None:
                     log_prob = log_prob * w.reshape(log_prob.shape)
                 total = total - log_prob.sum(-1)
                 if per_row:
-                    pieces.append(log_prob.double())
+                    pieces.append((log_prob if weighted else raw).double())
         module.train()
         if ds.sample_weight is None:
             nll = (total / n).double().cpu().numpy()
@@ -972,17 +983,24 @@ class MemberTraining(Callback):
             # history, never an improvement here.
             monitored = np.full(len(self.finished_), np.nan)
             racing = self._next_race is not None and epoch >= self._next_race
-            if racing:
-                monitored[self._present], rows = self._valid_nll(net, per_row=True)
+            if racing or self.joint:
+                monitored[self._present], rows = self._valid_nll(
+                    net, per_row=True, weighted=not self.joint
+                )
             else:
                 monitored[self._present] = self._valid_nll(net)
             row["valid_loss_members"] = monitored.tolist()
             monitored[np.isnan(monitored) | self.diverged_] = np.inf
             row["valid_loss"] = float(monitored[live].min())
+            if self.joint:
+                ensemble = self._ensemble_nll(rows, live[self._present])
+                row["valid_loss"] = ensemble
         else:
             monitored = np.where(live, train, np.inf)
         active = ~self.finished_
-        if self.patience is not None:
+        if self.joint and self.valid_ds is not None and self.patience is not None:
+            self._monitor_ensemble(net, epoch, ensemble, monitored, live)
+        elif self.patience is not None:
             improved = active & (monitored < self.best_nll_ - self.threshold)
             self.best_nll_ = np.where(improved, monitored, self.best_nll_)
             self.member_best_epoch_[improved] = epoch
@@ -997,7 +1015,9 @@ class MemberTraining(Callback):
         else:
             self.best_nll_ = np.where(live, monitored, np.inf)
             self.member_best_epoch_[live] = epoch
-        if self.valid_ds is not None:
+        if self.joint and self.valid_ds is not None:
+            row["valid_loss_best"] = self._ensemble_misses == 0
+        elif self.valid_ds is not None:
             row["valid_loss_best"] = bool(epoch in self.member_best_epoch_[live])
         if self.plateau_patience is not None:
             better = monitored < self._plateau_best - self.threshold
@@ -1006,6 +1026,38 @@ class MemberTraining(Callback):
             reduce = ~self.finished_ & (self._bad > self.plateau_patience)
             self.factor_[reduce] *= 0.5
             self._bad[reduce] = 0
+
+    def _ensemble_nll(self, rows, live):
+        """Validation NLL of the members' averaged density.
+
+        ``rows`` holds the present members' unweighted log-likelihood of
+        each validation row (the members share the rows); ``live`` marks
+        the present members that have not diverged.
+        """
+        log_prob = rows[live]
+        top = log_prob.max(0)
+        mixed = top + np.log(np.exp(log_prob - top).mean(0))
+        w = self.valid_ds.sample_weight
+        if w is None:
+            return float(-mixed.mean())
+        w = w if self.valid_index is None else w[self.valid_index[0]]
+        w = w.double().cpu().numpy()
+        return float(-(w * mixed).sum() / w.sum())
+
+    def _monitor_ensemble(self, net, epoch, ensemble, monitored, live):
+        """Joint early stopping: the ensemble's NLL decides for every member."""
+        best = self.ensemble_best_nll_
+        if best is None or ensemble < best - self.threshold:
+            self.ensemble_best_nll_ = ensemble
+            self._ensemble_misses = 0
+            for m in self._present[live[self._present]]:
+                self.best_nll_[m] = monitored[m]
+                self.member_best_epoch_[m] = epoch
+                self._best_state[m] = net.module_.member_state(m)
+        else:
+            self._ensemble_misses += 1
+            if self._ensemble_misses >= self.patience:
+                self.finished_[:] = True
 
     def _stop_stalled_groups(self):
         best = np.full(len(self._group_best), np.inf)
@@ -1059,10 +1111,12 @@ class MemberTraining(Callback):
         self._old = self._weights = self._best_state = self._loss_sum = None
         if self.sink is not None:
             what = "validation" if self.valid_ds is not None else "training"
+            nll = self.best_nll_[best]
+            if self.ensemble_best_nll_ is not None:
+                what, nll = "ensemble validation", self.ensemble_best_nll_
             self.sink(
                 f"stopped at epoch {self.stopped_epoch_}: best epoch "
-                f"{self.best_epoch_}, {what} NLL "
-                f"{self.best_nll_[best] + self.nll_offset:.4f}"
+                f"{self.best_epoch_}, {what} NLL {nll + self.nll_offset:.4f}"
             )
 
 
@@ -1112,6 +1166,7 @@ def build_net(
     valid_index=None,
     nll_offset=0.0,
     groups=None,
+    joint=False,
 ) -> MDNNet:
     """The skorch net that trains ``len(seeds)`` networks together.
 
@@ -1142,6 +1197,9 @@ def build_net(
         Restarts of one model share a group: only the best of a group is
         kept, so a group stops once its best NLL stalls (see
         :class:`MemberTraining`). ``None``: every network is kept.
+    joint : bool, default=False
+        The networks are one ensemble, stopped together at its best epoch
+        (:class:`MemberTraining`'s ``joint``).
     """
     verbose = params["verbose"]
     patience = params["patience"] if valid_ds is not None else None
@@ -1158,6 +1216,7 @@ def build_net(
         nll_offset=nll_offset,
         average_steps=params["average_steps"],
         groups=groups,
+        joint=joint,
         # Restarts are raced from twice the patience on, so that a restart
         # that starts slowly has had time to catch up.
         race_epoch=(

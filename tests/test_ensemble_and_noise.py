@@ -96,3 +96,79 @@ def test_negative_noise_is_rejected(sinusoid, param):
     X, y = sinusoid
     with pytest.raises(ValueError, match=param):
         MDNRegressor(**{param: -0.1}).fit(X, y)
+
+
+def _validation_rows(member, n_samples):
+    """The rows ``member`` holds out for early stopping (``_draw_split``)."""
+    _, _, rows = member._draw_split(n_samples)
+    return rows
+
+
+# Members that stop early: a large learning rate overfits 400 rows fast.
+STOPPED = dict(
+    n_components=2,
+    hidden_layer_sizes=(16,),
+    lr=0.03,
+    max_epochs=200,
+    batch_size=64,
+    patience=8,
+)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_ensemble_stops_its_members_together_at_its_best_epoch(sinusoid, weighted):
+    X, y = sinusoid
+    w = np.random.default_rng(0).uniform(0.2, 2.0, len(X)) if weighted else None
+    ens = MDNEnsembleRegressor(
+        MDNRegressor(**STOPPED),
+        n_estimators=3,
+        early_stopping="ensemble",
+        random_state=0,
+    )
+    ens.fit(X, y, sample_weight=w)
+    assert {m.best_epoch_ for m in ens.estimators_} == {ens.best_epoch_}
+    # The history's validation NLL is the ensemble's, lowest at best_epoch_.
+    valid = np.array(ens.estimators_[0].net_.history[:, "valid_loss"])
+    assert valid[ens.best_epoch_ - 1] <= valid.min() + 1e-4
+    assert len(valid) == ens.best_epoch_ + STOPPED["patience"]
+    # All members were validated on the first member's rows, and the kept
+    # weights are the ensemble's best: its NLL there is best_validation_nll_,
+    # which no member alone reaches.
+    rows = _validation_rows(ens.estimators_[0], len(X))
+    weights = None if w is None else w[rows]
+    nll = -ens.score(X[rows], y[rows], sample_weight=weights)
+    assert ens.best_validation_nll_ == pytest.approx(nll, abs=1e-4)
+    for member in ens.estimators_:
+        assert -member.score(X[rows], y[rows], sample_weight=weights) > nll
+        assert member.best_validation_nll_ == pytest.approx(
+            -member.score(X[rows], y[rows], sample_weight=weights), abs=1e-4
+        )
+
+
+def test_members_stopping_by_default_gives_each_its_own_split_and_epoch(sinusoid):
+    X, y = sinusoid
+    ens = MDNEnsembleRegressor(
+        MDNRegressor(**STOPPED),
+        n_estimators=3,
+        early_stopping="members",
+        random_state=0,
+    ).fit(X, y)
+    assert ens.best_epoch_ is None and ens.best_validation_nll_ is None
+    assert len({m.best_epoch_ for m in ens.estimators_}) > 1
+    for member in ens.estimators_:
+        rows = _validation_rows(member, len(X))
+        assert member.best_validation_nll_ == pytest.approx(
+            -member.score(X[rows], y[rows]), abs=1e-4
+        )
+
+
+def test_ensemble_stopping_refuses_members_with_restarts(sinusoid):
+    X, y = sinusoid
+    member = MDNRegressor(n_init=2, **FAST)
+    joint = MDNEnsembleRegressor(member, n_estimators=2, early_stopping="ensemble")
+    with pytest.raises(ValueError, match="n_init=2.*early_stopping='members'"):
+        joint.fit(X, y)
+    with pytest.raises(ValueError, match="early_stopping"):
+        MDNEnsembleRegressor(early_stopping="joint").fit(X, y)
+    ens = MDNEnsembleRegressor(member, n_estimators=2)
+    assert len(ens.fit(X, y).estimators_) == 2

@@ -71,13 +71,41 @@ def test_multi_output_full_covariance_and_feature_names(tmp_path):
 
 def test_ensemble_round_trip(data, tmp_path):
     X, y = data
-    ens = MDNEnsembleRegressor(MDNRegressor(**FAST), n_estimators=2, random_state=0)
+    ens = MDNEnsembleRegressor(
+        MDNRegressor(**FAST), n_estimators=2, early_stopping="ensemble", random_state=0
+    )
     ens.fit(X, y)
     ens.save(tmp_path / "e.skmdn")
     loaded = load(tmp_path / "e.skmdn")
     assert type(loaded) is MDNEnsembleRegressor and len(loaded.estimators_) == 2
     assert_array_equal(loaded.score_samples(X, y), ens.score_samples(X, y))
     assert loaded.estimator.get_params()["hidden_layer_sizes"] == (6, 5)
+    assert loaded.get_params(deep=False) == {
+        **ens.get_params(deep=False),
+        "estimator": loaded.estimator,
+    }
+    assert loaded.best_epoch_ == ens.best_epoch_ > 0
+    assert loaded.best_validation_nll_ == ens.best_validation_nll_
+
+
+def test_ensemble_file_from_before_early_stopping_loads_as_members(data, tmp_path):
+    # Ensembles saved before early_stopping existed had members stopped one
+    # by one, and load as such.
+    X, y = data
+    ens = MDNEnsembleRegressor(MDNRegressor(**FAST), n_estimators=2, random_state=0)
+    ens.fit(X, y).save(tmp_path / "e.skmdn")
+
+    def older(manifest):
+        del manifest["model"]["params"]["early_stopping"]
+        for name in ("best_epoch_", "best_validation_nll_"):
+            del manifest["model"]["fitted"][name]
+        return manifest
+
+    _rewrite(tmp_path / "e.skmdn", tmp_path / "old.skmdn", older)
+    loaded = load(tmp_path / "old.skmdn")
+    assert loaded.early_stopping == "members"
+    assert loaded.best_epoch_ is None and loaded.best_validation_nll_ is None
+    assert_array_equal(loaded.score_samples(X, y), ens.score_samples(X, y))
 
 
 def test_unfitted_model_cannot_be_saved(tmp_path):

@@ -255,7 +255,11 @@ def _ensemble(**params):
         callbacks=[("stack_size", _StackSize())],
         **params,
     )
-    return MDNEnsembleRegressor(member, n_estimators=3, random_state=0)
+    # Stopped member by member (the default): each leaves the stack when it
+    # stops.
+    return MDNEnsembleRegressor(
+        member, n_estimators=3, early_stopping="members", random_state=0
+    )
 
 
 @pytest.mark.parametrize("input_noise", [0.0, 0.1])
