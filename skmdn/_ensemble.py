@@ -49,8 +49,8 @@ class MDNEnsembleRegressor(BaseMixtureRegressor):
     hand no member trains on the shared validation rows, and a validation
     split that happens to favour an early epoch stops every member there
     (``benchmarks/results/ablation-ensemble-stopping.md``: better on
-    concrete and energy, worse on boston and on the seed problem's worst
-    draw). Choose between the two by held-out likelihood, e.g. with
+    concrete and energy, equal within the noise on yacht and boston, worse
+    on the seed problem). Choose between the two by held-out likelihood, e.g. with
     ``GridSearchCV``. Other estimators with ``predict_dist`` are fitted one
     by one, in parallel with ``n_jobs``.
 
