@@ -165,8 +165,8 @@ class MDNEnsembleRegressor(BaseMixtureRegressor):
             lead = self.estimators_[0]
             training = dict(lead.net_.callbacks_)["mdn_training"]
             self.best_epoch_ = lead.best_epoch_
-            self.best_validation_nll_ = float(training.ensemble_best_nll_) + float(
-                np.log(lead.y_scale_).sum()
+            self.best_validation_nll_ = (
+                training.ensemble_best_nll_ + training.nll_offset
             )
         return self
 

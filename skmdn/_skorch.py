@@ -27,6 +27,7 @@ from contextlib import contextmanager
 
 import numpy as np
 import torch
+from scipy.special import logsumexp
 from skorch import NeuralNet
 from skorch.callbacks import Callback
 from skorch.history import History
@@ -743,8 +744,16 @@ class MemberTraining(Callback):
         self._next_race = self.race_epoch
         self.ensemble_best_nll_ = None
         self._ensemble_misses = 0
-        if self.joint and len(np.unique(groups)) < m:
-            raise ValueError("joint early stopping needs one group per member")
+        self._valid_weights = None
+        if self.joint:
+            if len(np.unique(groups)) < m:
+                raise ValueError("joint early stopping needs one group per member")
+            # The shared validation rows' weights, for the ensemble's NLL.
+            w = None if self.valid_ds is None else self.valid_ds.sample_weight
+            if w is not None and self.valid_index is not None:
+                w = w[self.valid_index[0]]
+            if w is not None:
+                self._valid_weights = w.double().cpu().numpy()
 
     # -------------------------------------------------------------- steps
     def on_batch_begin(self, net, training=False, **kwargs):
@@ -991,10 +1000,11 @@ class MemberTraining(Callback):
                 monitored[self._present] = self._valid_nll(net)
             row["valid_loss_members"] = monitored.tolist()
             monitored[np.isnan(monitored) | self.diverged_] = np.inf
-            row["valid_loss"] = float(monitored[live].min())
             if self.joint:
                 ensemble = self._ensemble_nll(rows, live[self._present])
                 row["valid_loss"] = ensemble
+            else:
+                row["valid_loss"] = float(monitored[live].min())
         else:
             monitored = np.where(live, train, np.inf)
         active = ~self.finished_
@@ -1035,14 +1045,8 @@ class MemberTraining(Callback):
         the present members that have not diverged.
         """
         log_prob = rows[live]
-        top = log_prob.max(0)
-        mixed = top + np.log(np.exp(log_prob - top).mean(0))
-        w = self.valid_ds.sample_weight
-        if w is None:
-            return float(-mixed.mean())
-        w = w if self.valid_index is None else w[self.valid_index[0]]
-        w = w.double().cpu().numpy()
-        return float(-(w * mixed).sum() / w.sum())
+        mixed = logsumexp(log_prob, axis=0) - np.log(len(log_prob))
+        return float(-np.average(mixed, weights=self._valid_weights))
 
     def _monitor_ensemble(self, net, epoch, ensemble, monitored, live):
         """Joint early stopping: the ensemble's NLL decides for every member."""
