@@ -553,9 +553,9 @@ def fit_together(members, X, y, sample_weight, joint=False):
     restarts share it. Each member keeps its restart with the lowest
     validation NLL. This is ``MDNRegressor.fit`` for one member and
     ``MDNEnsembleRegressor.fit`` for several. With ``joint`` the members
-    (``n_init=1``) are one ensemble: they share the lead's validation split
-    and stop together at the ensemble's best epoch (``MemberTraining``'s
-    ``joint``).
+    (``n_init=1``, ``early_stopping=True``) are one ensemble: they share the
+    lead's validation split and stop together at the ensemble's best epoch
+    (``MemberTraining``'s ``joint``).
     """
     lead = members[0]
     hidden = lead._check_hidden_layer_sizes()
@@ -576,7 +576,6 @@ def fit_together(members, X, y, sample_weight, joint=False):
         weights = None if sw is None else as_float_tensor(sw, device)
         full = TensorDataset(Xs, as_float_tensor(ys, device), weights)
         splits = [member._draw_split(len(Xs)) for member in members]
-        joint = joint and len(members) > 1 and splits[0][2] is not None
         if joint:
             # One validation split for all: the ensemble is validated on it.
             splits = [(seeds, splits[0][1], splits[0][2]) for seeds, _, _ in splits]

@@ -145,6 +145,17 @@ def test_ensemble_stops_its_members_together_at_its_best_epoch(sinusoid, weighte
         )
 
 
+def test_ensemble_stopping_of_one_member_is_that_member_s_own(sinusoid):
+    X, y = sinusoid
+    member = MDNRegressor(**STOPPED)
+    ens = MDNEnsembleRegressor(
+        member, n_estimators=1, early_stopping="ensemble", random_state=0
+    ).fit(X, y)
+    (fitted,) = ens.estimators_
+    assert ens.best_epoch_ == fitted.best_epoch_
+    assert ens.best_validation_nll_ == pytest.approx(fitted.best_validation_nll_)
+
+
 def test_members_stopping_by_default_gives_each_its_own_split_and_epoch(sinusoid):
     X, y = sinusoid
     ens = MDNEnsembleRegressor(
