@@ -65,6 +65,12 @@ VARIANTS = {
     # With --model mdn-ensemble: the members stopped together at the
     # ensemble's best epoch, on one shared validation split.
     "early_stopping=ensemble": {"ensemble__early_stopping": "ensemble"},
+    # Each feature Yeo-Johnson transformed before the standardization.
+    "input_transform=yeo-johnson": {"input_transform": "yeo-johnson"},
+    "early_stopping=ensemble/input_transform=yeo-johnson": {
+        "ensemble__early_stopping": "ensemble",
+        "input_transform": "yeo-johnson",
+    },
     # (no comma in a name: --variants is a comma-separated list)
     "batch_size=32/patience=100": {"batch_size": 32, "patience": 100},
     # The defaults before "auto" batches and patience and weight averaging.

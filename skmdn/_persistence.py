@@ -184,6 +184,8 @@ def _describe(estimator, networks):
     for name in _SCALARS + _OPTIONAL:
         value = getattr(estimator, name, None)
         fitted[name] = None if value is None else _plain(value)
+    lambdas = getattr(estimator, "input_lambdas_", None)
+    fitted["input_lambdas_"] = None if lambdas is None else lambdas.tolist()
     fitted["network"] = len(networks)
     networks.append(estimator.net_.module_)
     return {"class": "MDNRegressor", "params": _params(estimator), "fitted": fitted}
@@ -322,6 +324,15 @@ def _build_regressor(model, read_weights):
         setattr(mdn, name, value)
     for name in _SCALARS:
         setattr(mdn, name, int(fitted[name]))
+    # Files from before input_transform hold models without one.
+    lambdas = fitted.get("input_lambdas_")
+    if lambdas is not None:
+        lambdas = np.asarray(lambdas, dtype=np.float64)
+        if lambdas.shape != (p,) or not np.all(np.isfinite(lambdas)):
+            raise ValueError(f"input_lambdas_ must be {(p,)} finite numbers")
+    if (lambdas is None) != (mdn.input_transform is None):
+        raise ValueError("input_lambdas_ does not match input_transform")
+    mdn.input_lambdas_ = lambdas
     for name in _OPTIONAL:
         value = fitted.get(name)
         if isinstance(value, float) and not math.isfinite(value):

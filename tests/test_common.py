@@ -35,6 +35,12 @@ def _expected_failed_checks(estimator):
             early_stopping=False,
         ),
         MDNRegressor(n_components=2, hidden_layer_sizes=(8,), max_epochs=5),
+        MDNRegressor(
+            n_components=2,
+            hidden_layer_sizes=(8,),
+            max_epochs=5,
+            input_transform="yeo-johnson",
+        ),
         MDNEnsembleRegressor(
             MDNRegressor(n_components=2, hidden_layer_sizes=(8,), max_epochs=5),
             n_estimators=2,

@@ -1,0 +1,95 @@
+"""MDNRegressor(input_transform="yeo-johnson"): skewed features made normal."""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from scipy import stats
+from sklearn.preprocessing import PowerTransformer
+
+from skmdn import MDNEnsembleRegressor, MDNRegressor, load
+
+FAST = dict(n_components=2, hidden_layer_sizes=(6, 5), max_epochs=8, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def skewed():
+    rng = np.random.default_rng(0)
+    X = np.column_stack(
+        [rng.exponential(size=200), rng.normal(size=200), np.full(200, 3.0)]
+    )
+    y = np.log1p(X[:, 0]) + 0.1 * rng.normal(size=200)
+    return X, y
+
+
+def test_exponents_are_scikit_learn_s_and_the_inputs_are_standardized_after(skewed):
+    X, y = skewed
+    mdn = MDNRegressor(input_transform="yeo-johnson", **FAST).fit(X, y)
+    # The constant feature keeps the identity.
+    reference = PowerTransformer(standardize=False).fit(X[:, :2]).lambdas_
+    assert_allclose(mdn.input_lambdas_[:2], reference, rtol=1e-6)
+    assert mdn.input_lambdas_[2] == 1.0
+    transformed = stats.yeojohnson(X[:, 0], lmbda=mdn.input_lambdas_[0])
+    assert_allclose(mdn.x_mean_[0], transformed.mean())
+    assert_allclose(mdn.x_scale_[0], transformed.std())
+    # The model is the plain one fitted on the transformed features.
+    Xt = np.column_stack(
+        [
+            stats.yeojohnson(X[:, j], lmbda=lam)
+            for j, lam in enumerate(mdn.input_lambdas_)
+        ]
+    )
+    plain = MDNRegressor(**FAST).fit(Xt, y)
+    assert_allclose(mdn.score_samples(X, y), plain.score_samples(Xt, y), rtol=1e-5)
+    assert MDNRegressor(**FAST).fit(X, y).input_lambdas_ is None
+
+
+def test_sample_weights_of_zero_do_not_move_the_exponents(skewed):
+    X, y = skewed
+    w = np.ones(len(X))
+    w[:50] = 0
+    weighted = MDNRegressor(input_transform="yeo-johnson", **FAST).fit(X, y, w)
+    subset = MDNRegressor(input_transform="yeo-johnson", **FAST).fit(X[50:], y[50:])
+    assert_allclose(weighted.input_lambdas_, subset.input_lambdas_)
+
+
+def test_the_transform_survives_save_load_and_ensembles(skewed, tmp_path):
+    X, y = skewed
+    member = MDNRegressor(input_transform="yeo-johnson", **FAST)
+    for model in (member, MDNEnsembleRegressor(member, n_estimators=2, random_state=0)):
+        model.fit(X, y).save(tmp_path / "m.skmdn")
+        loaded = load(tmp_path / "m.skmdn")
+        assert_array_equal(loaded.score_samples(X, y), model.score_samples(X, y))
+        assert_array_equal(loaded.predict(X), model.predict(X))
+    lambdas = [m.input_lambdas_ for m in model.estimators_]
+    assert_array_equal(lambdas[0], lambdas[1])
+
+
+def test_inputs_far_outside_the_training_data_stay_finite(skewed):
+    X, y = skewed
+    mdn = MDNRegressor(input_transform="yeo-johnson", **FAST).fit(X, y)
+    far = np.array([[1e300, 0.0, 3.0], [-1e300, 0.0, 3.0]])
+    assert np.all(np.isfinite(mdn.predict(far)))
+
+
+def test_a_memmap_is_transformed_as_in_memory_data(skewed, tmp_path):
+    X, y = skewed
+    path = tmp_path / "X.npy"
+    Xm = np.lib.format.open_memmap(path, mode="w+", dtype=np.float64, shape=X.shape)
+    Xm[:] = X
+    params = dict(input_transform="yeo-johnson", **FAST)
+    from_disk = MDNRegressor(**params).fit(Xm, y)
+    in_memory = MDNRegressor(**params).fit(X, y)
+    assert_array_equal(from_disk.input_lambdas_, in_memory.input_lambdas_)
+    assert_allclose(from_disk.score_samples(Xm, y), in_memory.score_samples(X, y))
+
+
+def test_a_changed_transform_on_warm_start_is_refused(skewed):
+    X, y = skewed
+    mdn = MDNRegressor(warm_start=True, **FAST).fit(X, y)
+    before = mdn.predict(X)
+    mdn.set_params(input_transform="yeo-johnson")
+    with pytest.raises(ValueError, match="input_transform=None"):
+        mdn.fit(X, y)
+    assert_array_equal(mdn.predict(X), before)
+    with pytest.raises(ValueError, match="input_transform"):
+        MDNRegressor(input_transform="box-cox").fit(X, y)
