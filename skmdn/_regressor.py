@@ -62,7 +62,7 @@ def _yeo_johnson(X, lambdas):
         # the standardized inputs are clipped to INPUT_BOUND, as without it.
         return np.column_stack(
             [stats.yeojohnson(X[:, j], lmbda=lam) for j, lam in enumerate(lambdas)]
-        ).reshape(X.shape)
+        )
 
 
 def _weighted_moments(a, sample_weight):
