@@ -137,16 +137,16 @@ bench: $(BENCH_STAMP)
 
 .PHONY: bench-small bench-large bench-small-tuned bench-grid bench-large-pgbm bench-large-tuned
 bench-small: $(BENCH_STAMP)
-	$(BENCH_RUN) --datasets $(BENCH_SMALL) --models mdn,mdn-ensemble,$(BENCH_PEERS),gp --out $(BENCH_RUNS)/small
+	$(BENCH_RUN) --datasets $(BENCH_SMALL) --models mdn,mdn-ensemble,mdn-ensemble-yj,$(BENCH_PEERS),gp --out $(BENCH_RUNS)/small
 
 bench-large: $(BENCH_STAMP)
-	$(BENCH_RUN) --datasets $(BENCH_LARGE) --models mdn,mdn-ensemble,$(BENCH_LARGE_PEERS) --splits $(BENCH_LARGE_SPLITS) --out $(BENCH_RUNS)/large
+	$(BENCH_RUN) --datasets $(BENCH_LARGE) --models mdn,mdn-ensemble,mdn-ensemble-yj,$(BENCH_LARGE_PEERS) --splits $(BENCH_LARGE_SPLITS) --out $(BENCH_RUNS)/large
 
 bench-small-tuned: $(BENCH_STAMP)
 	$(BENCH_RUN) --datasets $(BENCH_SMALL) --models mdn-tuned --grid tiny --splits $(BENCH_TUNED_SPLITS) --out $(BENCH_RUNS)/small-tuned
 
 bench-grid: $(BENCH_STAMP)
-	$(BENCH_RUN) --datasets $(BENCH_GRID) --models mdn,mdn-ensemble,$(BENCH_PEERS),gp --splits $(BENCH_GRID_SPLITS) --out $(BENCH_RUNS)/grid
+	$(BENCH_RUN) --datasets $(BENCH_GRID) --models mdn,mdn-ensemble,mdn-ensemble-yj,$(BENCH_PEERS),gp --splits $(BENCH_GRID_SPLITS) --out $(BENCH_RUNS)/grid
 
 bench-large-pgbm: $(BENCH_STAMP)
 	$(BENCH_RUN) --datasets kin8nm --models pgbm --splits $(BENCH_LARGE_PGBM_SPLITS) --out $(BENCH_RUNS)/large-pgbm

@@ -115,6 +115,7 @@ MODEL_NAMES = (
     "mdn",
     "mdn-tuned",
     "mdn-ensemble",
+    "mdn-ensemble-yj",
     "deep-ensemble",
     "ngboost",
     "xgb-distribution",
@@ -126,8 +127,14 @@ MODEL_NAMES = (
 # The paired comparison of the summary pits each skmdn model against each
 # peer probabilistic regressor. The deep ensemble is built with skmdn but is
 # a peer: the method of Lakshminarayanan et al. (2017).
-SKMDN_MODELS = ("mdn", "mdn-tuned", "mdn-ensemble")
+SKMDN_MODELS = ("mdn", "mdn-tuned", "mdn-ensemble", "mdn-ensemble-yj")
 PEER_MODELS = ("ngboost", "xgb-distribution", "pgbm", "deep-ensemble", "skpro-mdn")
+
+# The ensemble recipe of the docs (docs/ensemble.md): five MDNs whose
+# features are Yeo-Johnson transformed before the standardization, stopped
+# together at the epoch where the ensemble's validation NLL is best.
+ENSEMBLE_RECIPE_MEMBER = {"input_transform": "yeo-johnson"}
+ENSEMBLE_RECIPE = {"early_stopping": "ensemble"}
 
 # Deep Ensembles (Lakshminarayanan et al. 2017, UCI protocol): five networks
 # with one Gaussian output each, one hidden layer of 50 ReLU units, combined
@@ -237,6 +244,7 @@ def check_available(name):
         "mdn": "skmdn",
         "mdn-tuned": "skmdn",
         "mdn-ensemble": "skmdn",
+        "mdn-ensemble-yj": "skmdn",
         "deep-ensemble": "skmdn",
         "ngboost": "ngboost",
         "xgb-distribution": "xgboost_distribution",
@@ -245,6 +253,7 @@ def check_available(name):
     }
     names = {
         "mdn-ensemble": "MDNEnsembleRegressor",
+        "mdn-ensemble-yj": "MDNEnsembleRegressor",
         "deep-ensemble": "MDNEnsembleRegressor",
         "skpro-mdn": "MDNRegressor",
         "xgb-distribution": "XGBDistribution",
@@ -293,17 +302,21 @@ def make_model(name, split, options, n_train):
         return _SkmdnModel(_mdn(split, options))
     if name == "mdn-tuned":
         return _SkmdnModel(_tuned_mdn(split, options))
-    if name in ("mdn-ensemble", "deep-ensemble"):
+    if name in ("mdn-ensemble", "mdn-ensemble-yj", "deep-ensemble"):
         from skmdn import MDNEnsembleRegressor
 
+        # The run's own settings (--mdn-set) are applied last, so that they
+        # override a recipe's.
+        recipe = {"deep-ensemble": DEEP_ENSEMBLE_MEMBER}
+        recipe["mdn-ensemble-yj"] = ENSEMBLE_RECIPE_MEMBER
         member = _mdn(None, options)
-        if name == "deep-ensemble":
-            member.set_params(**{**DEEP_ENSEMBLE_MEMBER, **_member_params(options)})
-        return _SkmdnModel(
-            MDNEnsembleRegressor(
-                member, n_estimators=5, n_jobs=options.n_jobs, random_state=split
-            ).set_params(**_ensemble_params(options))
+        member.set_params(**{**recipe.get(name, {}), **_member_params(options)})
+        ensemble = MDNEnsembleRegressor(
+            member, n_estimators=5, n_jobs=options.n_jobs, random_state=split
         )
+        if name == "mdn-ensemble-yj":
+            ensemble.set_params(**ENSEMBLE_RECIPE)
+        return _SkmdnModel(ensemble.set_params(**_ensemble_params(options)))
     if name == "ngboost":
         return _NGBoostModel(split)
     if name == "xgb-distribution":

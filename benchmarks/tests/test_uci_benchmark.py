@@ -352,6 +352,33 @@ def test_deep_ensemble_is_five_one_gaussian_networks():
     np.testing.assert_allclose(dist.logpdf(y[:5]), fitted.log_likelihood(X[:5], y[:5]))
 
 
+def test_ensemble_recipe_transforms_inputs_and_stops_together():
+    options = uci_models.BenchmarkOptions()
+    ensemble = uci_models.make_model("mdn-ensemble-yj", 2, options, 40).estimator
+    assert ensemble.n_estimators == 5 and ensemble.random_state == 2
+    assert ensemble.early_stopping == "ensemble"
+    assert ensemble.estimator.input_transform == "yeo-johnson"
+    # The plain ensemble keeps the defaults of both estimators.
+    plain = uci_models.make_model("mdn-ensemble", 2, options, 40).estimator
+    assert plain.early_stopping == "members"
+    assert plain.estimator.input_transform is None
+    # A run's own settings override the recipe's.
+    options = uci_models.BenchmarkOptions(
+        mdn_params={"input_transform": None, "ensemble__early_stopping": "members"}
+    )
+    ensemble = uci_models.make_model("mdn-ensemble-yj", 0, options, 40).estimator
+    assert ensemble.early_stopping == "members"
+    assert ensemble.estimator.input_transform is None
+    rng = np.random.default_rng(0)
+    X = np.column_stack([rng.exponential(size=60), rng.normal(size=60)])
+    y = np.log1p(X[:, 0]) + 0.1 * rng.normal(size=60)
+    small = uci_models.BenchmarkOptions(mdn_params={"max_epochs": 3})
+    fitted = uci_models.make_model("mdn-ensemble-yj", 0, small, 60).fit(X, y)
+    assert fitted.estimator.best_epoch_ >= 1
+    for member in fitted.estimator.estimators_:
+        assert member.input_lambdas_.shape == (2,)
+
+
 @pytest.mark.parametrize("name", uci_models.PGBM_DISTRIBUTIONS)
 def test_pgbm_densities_have_the_learned_mean_and_variance(name):
     import torch
@@ -584,3 +611,4 @@ def test_merge_rows_lets_a_later_run_replace_a_cell():
         ("mdn", 0, 0.5),
         ("mdn", 1, 0.7),
     ]
+
