@@ -71,11 +71,47 @@ VARIANTS = {
         "ensemble__early_stopping": "ensemble",
         "input_transform": "yeo-johnson",
     },
-    # (no comma in a name: --variants is a comma-separated list)
+    # The ensemble's size (with --model mdn-ensemble or mdn-ensemble-yj).
+    "n_estimators=10": {"ensemble__n_estimators": 10},
+    # (no comma in a name: --variants is a comma-separated list; a name
+    # not listed here that joins listed ones with "/" combines them)
     "batch_size=32/patience=100": {"batch_size": 32, "patience": 100},
     # The defaults before "auto" batches and patience and weight averaging.
     "previous-defaults": {"batch_size": 32, "patience": 100, "average_steps": None},
 }
+
+
+def variant_params(name):
+    """Return the parameters of a variant, combined ones included.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`VARIANTS`, or several joined by ``"/"``
+        (``"patience=200/input_noise=0.1"``).
+
+    Returns
+    -------
+    dict
+        The parameters, merged.
+
+    Raises
+    ------
+    KeyError
+        If a part is not a variant, or two parts set one parameter to
+        different values.
+    """
+    if name in VARIANTS:
+        return dict(VARIANTS[name])
+    params = {}
+    for part in name.split("/"):
+        if part not in VARIANTS:
+            raise KeyError(part)
+        for key, value in VARIANTS[part].items():
+            if params.get(key, value) != value:
+                raise KeyError(f"{name}: two values of {key}")
+            params[key] = value
+    return params
 
 
 def run_ablation(
@@ -99,9 +135,10 @@ def run_ablation(
         confirmed on later ones it was not chosen on.
     log : file
         Where progress lines go.
-    model : {"mdn", "mdn-ensemble"}
+    model : {"mdn", "mdn-ensemble", "mdn-ensemble-yj"}
         What a variant's parameters configure: one ``MDNRegressor``, or each
-        member of ``MDNEnsembleRegressor(n_estimators=5)``.
+        member of ``MDNEnsembleRegressor(n_estimators=5)``, or of the
+        ensemble recipe (see ``uci_models``).
 
     Returns
     -------
@@ -234,10 +271,11 @@ def main(argv=None):
     )
     parser.add_argument(
         "--model",
-        choices=("mdn", "mdn-ensemble"),
+        choices=("mdn", "mdn-ensemble", "mdn-ensemble-yj"),
         default="mdn",
         help="the variants configure one MDNRegressor, or each member of "
-        "MDNEnsembleRegressor(n_estimators=5)",
+        "MDNEnsembleRegressor(n_estimators=5), or of the ensemble recipe "
+        "(mdn-ensemble-yj, whose settings are then the defaults row)",
     )
     parser.add_argument("--out", type=Path, default=None, help="Markdown file")
     args = parser.parse_args(argv)
@@ -245,9 +283,17 @@ def main(argv=None):
     names = ["defaults"] + [
         v for v in args.variants.split(",") if v and v != "defaults"
     ]
-    unknown = [v for v in names if v not in VARIANTS]
+    unknown = []
+    for v in names:
+        try:
+            variant_params(v)
+        except KeyError:
+            unknown.append(v)
     if unknown:
-        parser.error(f"unknown variants {unknown}; choose from {list(VARIANTS)}")
+        parser.error(
+            f"unknown variants {unknown}; choose from {list(VARIANTS)}, or join "
+            "several with '/'"
+        )
     if args.splits < 1 or args.first_split < 0:
         parser.error("--splits must be at least 1 and --first-split at least 0")
 
@@ -255,7 +301,7 @@ def main(argv=None):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         base = dict(args.mdn_set)
-        variants = {v: {**base, **VARIANTS[v]} for v in names}
+        variants = {v: {**base, **variant_params(v)} for v in names}
         results = run_ablation(
             args.data,
             datasets,
@@ -268,7 +314,12 @@ def main(argv=None):
     versions = package_versions()
     lines = [
         "# Ablation of MDNRegressor's defaults (UCI standard splits)"
-        + ("" if args.model == "mdn" else ", as members of MDNEnsembleRegressor"),
+        + {
+            "mdn": "",
+            "mdn-ensemble": ", as members of MDNEnsembleRegressor",
+            "mdn-ensemble-yj": ", as members of the ensemble recipe "
+            "(mdn-ensemble-yj: its settings are the defaults row)",
+        }[args.model],
         "",
         f"- command: `python benchmarks/ablation.py "
         f"{' '.join(sys.argv[1:] if argv is None else argv)}`",

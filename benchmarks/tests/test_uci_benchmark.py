@@ -612,3 +612,13 @@ def test_merge_rows_lets_a_later_run_replace_a_cell():
         ("mdn", 1, 0.7),
     ]
 
+
+def test_ablation_variants_combine_with_a_slash():
+    ablation = _load("ablation")
+    params = ablation.variant_params("patience=200/input_noise=0.1")
+    assert params == {"patience": 200, "input_noise": 0.1}
+    assert ablation.variant_params("n_estimators=10") == {"ensemble__n_estimators": 10}
+    with pytest.raises(KeyError, match="bigger"):
+        ablation.variant_params("patience=200/bigger")
+    with pytest.raises(KeyError, match="two values of patience"):
+        ablation.variant_params("patience=200/patience=50")
