@@ -355,12 +355,12 @@ def test_deep_ensemble_is_five_one_gaussian_networks():
 def test_ensemble_recipe_transforms_inputs_and_stops_together():
     options = uci_models.BenchmarkOptions()
     ensemble = uci_models.make_model("mdn-ensemble-yj", 2, options, 40).estimator
-    assert ensemble.n_estimators == 5 and ensemble.random_state == 2
+    assert ensemble.n_estimators == 10 and ensemble.random_state == 2
     assert ensemble.early_stopping == "ensemble"
     assert ensemble.estimator.input_transform == "yeo-johnson"
     # The plain ensemble keeps the defaults of both estimators.
     plain = uci_models.make_model("mdn-ensemble", 2, options, 40).estimator
-    assert plain.early_stopping == "members"
+    assert plain.early_stopping == "members" and plain.n_estimators == 5
     assert plain.estimator.input_transform is None
     # A run's own settings override the recipe's.
     options = uci_models.BenchmarkOptions(
