@@ -113,7 +113,7 @@ BENCH_POWER_PGBM_SPLITS ?= 10
 BENCH_ENV := $(ONE_THREAD)
 BENCH_RUN = $(BENCH_ENV) $(BENCH_PY) benchmarks/uci.py --n-jobs 1 $(BENCH_ARGS)
 
-# The committed results (benchmarks/results/), about 2 hours on 2 cores as
+# The committed results (benchmarks/results/), about 2 hours 15 minutes on 2 cores as
 # two rounds of two single-threaded processes, then merged: every model on
 # all 20 splits of the four small continuous sets (the exact GP too); the two
 # large sets on their first $(BENCH_LARGE_SPLITS) splits, without the exact GP

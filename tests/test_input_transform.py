@@ -64,6 +64,25 @@ def test_the_transform_survives_save_load_and_ensembles(skewed, tmp_path):
     assert_array_equal(lambdas[0], lambdas[1])
 
 
+def test_the_ensemble_recipe_stops_transformed_members_together(skewed, tmp_path):
+    # docs/estimator.md's recipe, smaller: the members share the exponents
+    # (fitted on the same rows) and keep the weights of one epoch.
+    X, y = skewed
+    recipe = MDNEnsembleRegressor(
+        MDNRegressor(input_transform="yeo-johnson", **FAST),
+        n_estimators=3,
+        early_stopping="ensemble",
+        random_state=0,
+    ).fit(X, y)
+    assert 1 <= recipe.best_epoch_ <= FAST["max_epochs"]
+    assert np.isfinite(recipe.best_validation_nll_)
+    for member in recipe.estimators_:
+        assert_array_equal(member.input_lambdas_, recipe.estimators_[0].input_lambdas_)
+    recipe.save(tmp_path / "recipe.skmdn")
+    loaded = load(tmp_path / "recipe.skmdn")
+    assert_array_equal(loaded.score_samples(X, y), recipe.score_samples(X, y))
+
+
 def test_inputs_far_outside_the_training_data_stay_finite(skewed):
     X, y = skewed
     mdn = MDNRegressor(input_transform="yeo-johnson", **FAST).fit(X, y)
