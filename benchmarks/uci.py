@@ -220,6 +220,7 @@ def run_benchmark(
     n_splits=None,
     grid_targets="both",
     done=frozenset(),
+    first_split=0,
 ):
     """Run every model on every split of every dataset, split by split.
 
@@ -235,7 +236,8 @@ def run_benchmark(
     root : Path
         Data folder.
     n_splits : int or None
-        Run the first ``n_splits`` splits only; None runs all.
+        Run ``n_splits`` splits only, from ``first_split`` on; None runs
+        them all.
     grid_targets : {"both", "raw", "dequantized"}
         What to fit on a target that sits on a grid: the raw values and the
         dequantized ones (each model fitted twice per split), or one of them
@@ -243,6 +245,9 @@ def run_benchmark(
     done : set of tuple, default=frozenset()
         ``(dataset, model, split, dequantized)`` of fits to skip: those an
         earlier, interrupted run finished (``--resume``).
+    first_split : int, default=0
+        Index of the first split to run: later splits can extend a run that
+        stopped at an earlier one.
 
     Yields
     ------
@@ -251,16 +256,17 @@ def run_benchmark(
         :data:`CSV_FIELDS`.
     """
     loaded = [load_dataset(root, name) for name in datasets]
-    runs = [data.splits[:n_splits] if n_splits else data.splits for data in loaded]
+    stop = None if n_splits is None else first_split + n_splits
+    runs = [range(len(data.splits))[first_split:stop] for data in loaded]
     # Split-major order (split 0 of every dataset, then split 1, ...): an
     # interrupted run leaves every dataset with about the same number of
     # finished splits, instead of all splits of the first datasets only.
-    for k in range(max(len(splits) for splits in runs)):
+    for k in range(first_split, max(r.stop for r in runs)):
         for data, splits in zip(loaded, runs):
-            if k >= len(splits):
+            if k not in splits:
                 continue
             name = data.name
-            train, test = splits[k]
+            train, test = data.splits[k]
             grid = data.grid
             variants = (False,) if grid is None else GRID_VARIANTS[grid_targets]
             for dequantized in variants:
@@ -282,7 +288,7 @@ def run_benchmark(
                         "notes": "",
                     }
                     row.update(_run_one(model_name, k, options, data, y, train, test))
-                    _progress(row, len(splits))
+                    _progress(row, splits.stop)
                     yield row
 
 
@@ -872,7 +878,16 @@ def build_parser():
         "--splits",
         type=int,
         default=None,
-        help="run only the first N splits of each dataset (default: all)",
+        help="run only N splits of each dataset, from --first-split on "
+        "(default: all)",
+    )
+    parser.add_argument(
+        "--first-split",
+        type=int,
+        default=0,
+        metavar="K",
+        help="skip the first K splits (0-based index of the first one run), "
+        "to extend an earlier run to later splits",
     )
     parser.add_argument(
         "--models",
@@ -973,6 +988,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.splits is not None and args.splits < 1:
         parser.error("--splits must be at least 1")
+    if args.first_split < 0:
+        parser.error("--first-split must be at least 0")
     try:
         models = _parse_list(args.models, MODEL_NAMES, "model")
     except argparse.ArgumentTypeError as exc:
@@ -1011,7 +1028,8 @@ def main(argv=None):
             for r in read_csv(csv_path)
             if r["dataset"] in datasets
             and r["model"] in models
-            and (args.splits is None or r["split"] < args.splits)
+            and r["split"] >= args.first_split
+            and (args.splits is None or r["split"] < args.first_split + args.splits)
         ]
         print(f"note: resuming after {len(rows)} finished fits", file=sys.stderr)
     done = {(r["dataset"], r["model"], r["split"], r["dequantized"]) for r in rows}
@@ -1027,6 +1045,7 @@ def main(argv=None):
             args.splits,
             args.grid_targets,
             done,
+            args.first_split,
         ):
             rows.append(row)
             # Rewritten after every fit so that an interrupted run keeps its

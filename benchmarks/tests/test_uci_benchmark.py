@@ -155,6 +155,20 @@ def test_benchmark_writes_results_summary_and_figure(data_root, tmp_path):
     assert (out / "uci_nll.png").stat().st_size > 0
 
 
+def test_first_split_extends_a_run_to_later_splits(data_root, tmp_path):
+    base = ["--data", str(data_root), "--datasets", "toy"]
+    base += ["--models", "gaussian-baseline"]
+    early = uci.main(base + ["--splits", "1", "--out", str(tmp_path / "a")])
+    later = uci.main(
+        base + ["--first-split", "1", "--splits", "1", "--out", str(tmp_path / "b")]
+    )
+    assert [r["split"] for r in early] == [0] and [r["split"] for r in later] == [1]
+    both = uci.main(base + ["--splits", "2", "--out", str(tmp_path / "c")])
+    assert [r["nll"] for r in both] == [early[0]["nll"], later[0]["nll"]]
+    with pytest.raises(SystemExit):
+        uci.main(base + ["--first-split", "-1", "--out", str(tmp_path / "d")])
+
+
 def test_resume_runs_only_the_fits_an_interrupted_run_lacks(data_root, tmp_path):
     out = tmp_path / "out"
     base = ["--data", str(data_root), "--datasets", "toy", "--out", str(out)]
