@@ -878,8 +878,7 @@ def build_parser():
         "--splits",
         type=int,
         default=None,
-        help="run only N splits of each dataset, from --first-split on "
-        "(default: all)",
+        help="run only N splits of each dataset, from --first-split on (default: all)",
     )
     parser.add_argument(
         "--first-split",
