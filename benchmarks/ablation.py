@@ -283,10 +283,10 @@ def main(argv=None):
     names = ["defaults"] + [
         v for v in args.variants.split(",") if v and v != "defaults"
     ]
-    unknown = []
+    params, unknown = {}, []
     for v in names:
         try:
-            variant_params(v)
+            params[v] = variant_params(v)
         except KeyError:
             unknown.append(v)
     if unknown:
@@ -301,7 +301,7 @@ def main(argv=None):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         base = dict(args.mdn_set)
-        variants = {v: {**base, **variant_params(v)} for v in names}
+        variants = {v: {**base, **p} for v, p in params.items()}
         results = run_ablation(
             args.data,
             datasets,

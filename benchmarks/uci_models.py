@@ -145,6 +145,12 @@ DEEP_ENSEMBLE_MEMBER = {
     "hidden_layer_sizes": (50,),
     "activation": "relu",
 }
+# What each ensemble model sets on its members and on the ensemble itself.
+MEMBER_RECIPES = {
+    "mdn-ensemble-yj": ENSEMBLE_RECIPE_MEMBER,
+    "deep-ensemble": DEEP_ENSEMBLE_MEMBER,
+}
+ENSEMBLE_RECIPES = {"mdn-ensemble-yj": ENSEMBLE_RECIPE}
 # xgboost-distribution's documented recipe (its README): 500 rounds at most,
 # early stopping after 10 rounds without improvement on a held-out set, here
 # a tenth of the training rows.
@@ -308,16 +314,17 @@ def make_model(name, split, options, n_train):
 
         # The run's own settings (--mdn-set) are applied last, so that they
         # override a recipe's.
-        recipe = {"deep-ensemble": DEEP_ENSEMBLE_MEMBER}
-        recipe["mdn-ensemble-yj"] = ENSEMBLE_RECIPE_MEMBER
-        member = _mdn(None, options)
-        member.set_params(**{**recipe.get(name, {}), **_member_params(options)})
+        member = _mdn(None, options).set_params(
+            **{**MEMBER_RECIPES.get(name, {}), **_member_params(options)}
+        )
         ensemble = MDNEnsembleRegressor(
             member, n_estimators=5, n_jobs=options.n_jobs, random_state=split
         )
-        if name == "mdn-ensemble-yj":
-            ensemble.set_params(**ENSEMBLE_RECIPE)
-        return _SkmdnModel(ensemble.set_params(**_ensemble_params(options)))
+        return _SkmdnModel(
+            ensemble.set_params(
+                **{**ENSEMBLE_RECIPES.get(name, {}), **_ensemble_params(options)}
+            )
+        )
     if name == "ngboost":
         return _NGBoostModel(split)
     if name == "xgb-distribution":
