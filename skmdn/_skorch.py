@@ -22,6 +22,7 @@ prediction time, the network's mixture parameters as float64 arrays
 from __future__ import annotations
 
 import copy
+import inspect
 import math
 from contextlib import contextmanager
 
@@ -56,6 +57,29 @@ __all__ = [
 # Rows per chunk at prediction and validation time: bounds the memory of one
 # forward pass and of the mixture parameters held at once.
 CHUNK_ROWS = 65_536
+
+
+def _undecorated(method):
+    """``method`` without ``torch._disable_dynamo``'s wrapper."""
+    return getattr(method, "__wrapped__", method)
+
+
+class _QuickInit:
+    """Optimizer methods that do not import ``torch._dynamo``.
+
+    ``torch.optim.Optimizer`` marks ``add_param_group``, ``state_dict`` and
+    ``load_state_dict`` as not to be compiled with ``torch._disable_dynamo``,
+    which imports ``torch._dynamo`` on its first call, and so does every
+    ``step`` (see ``_LeanFusedStep._plain_step``): the first optimizer of a
+    process costs about 1.5 s, more than a whole fit of a small network.
+    skmdn never compiles these methods, so the lean optimizers call the
+    undecorated functions; updates and state are torch's own.
+    """
+
+    add_param_group = _undecorated(torch.optim.Optimizer.add_param_group)
+    state_dict = _undecorated(torch.optim.Optimizer.state_dict)
+    load_state_dict = _undecorated(torch.optim.Optimizer.load_state_dict)
+
 
 OPTIMIZERS = {
     "adam": torch.optim.Adam,
@@ -93,7 +117,7 @@ class _LeanFusedStep:
                 loss = closure()
         batches = [self._lean_group(group) for group in self.param_groups]
         if any(batch is False for batch in batches):
-            self._raw_step()
+            self._plain_step()
             return loss
         with torch.no_grad():
             for group, batch in zip(self.param_groups, batches):
@@ -122,6 +146,19 @@ class _LeanFusedStep:
                     found_inf=None,
                 )
         return loss
+
+    def _plain_step(self):
+        """torch's step, without the graph breaks that import ``torch._dynamo``.
+
+        ``torch.optim`` runs each step under ``_use_grad_for_differentiable``,
+        which imports ``torch._dynamo`` (about 1.5 s, once per process) only
+        to mark graph breaks for ``torch.compile``; outside compilation it
+        just turns gradients off, as here.
+        """
+        if self.defaults.get("differentiable"):
+            return self._raw_step()
+        with torch.no_grad():
+            return self._undecorated_step()
 
     def _lean_group(self, group):
         """The group's tensor lists, None if nothing to update, False if not lean."""
@@ -184,18 +221,20 @@ def _raw_step(cls):
 _LeanFusedStep.step.hooked = True
 
 
-class LeanAdam(_LeanFusedStep, torch.optim.Adam):
+class LeanAdam(_QuickInit, _LeanFusedStep, torch.optim.Adam):
     """``torch.optim.Adam`` with a lean fused step on CPU (see ``_LeanFusedStep``)."""
 
     _raw_step = _raw_step(torch.optim.Adam)
+    _undecorated_step = inspect.unwrap(_raw_step)
     _hooked_step = torch.optim.Optimizer.profile_hook_step(_raw_step)
 
 
-class LeanAdamW(_LeanFusedStep, torch.optim.AdamW):
+class LeanAdamW(_QuickInit, _LeanFusedStep, torch.optim.AdamW):
     """``torch.optim.AdamW`` with a lean fused step on CPU."""
 
     _decoupled = True
     _raw_step = _raw_step(torch.optim.AdamW)
+    _undecorated_step = inspect.unwrap(_raw_step)
     _hooked_step = torch.optim.Optimizer.profile_hook_step(_raw_step)
 
 

@@ -1,5 +1,8 @@
 """The skorch layer: data path, net, callbacks and the inference forward pass."""
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import torch
@@ -424,6 +427,24 @@ def test_lean_fused_adam_runs_step_hooks_and_skips_parameters_without_grad():
     optimizer.step()
     assert calls == ["pre", "post"]
     assert frozen.tolist() == [1.0, 1.0] and p.tolist() != [0.0, 0.0, 0.0]
+
+
+def test_a_default_fit_does_not_import_torch_dynamo():
+    # torch.optim imports torch._dynamo (about 1.5 s) on a process's first
+    # optimizer and step; the lean optimizers do not, so a first fit costs
+    # what any later one does.
+    code = (
+        "import sys, numpy as np\n"
+        "from skmdn import MDNRegressor\n"
+        "X = np.linspace(-1, 1, 60).reshape(-1, 1)\n"
+        "m = MDNRegressor(max_epochs=3, random_state=0).fit(X, X[:, 0] ** 2)\n"
+        "m.predict(X)\n"
+        "print('torch._dynamo' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.split()[-1] == "False"
 
 
 def test_build_net_takes_the_lean_step_for_adam_on_cpu():
