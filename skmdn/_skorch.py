@@ -31,10 +31,11 @@ import torch
 from scipy.special import logsumexp
 from skorch import NeuralNet
 from skorch.callbacks import Callback
+from skorch.dataset import unpack_data
 from skorch.history import History
 from torch.optim import optimizer as _torch_optimizer
 
-from ._module import MixtureNLLLoss, mixture_log_prob
+from ._module import MixtureNLLLoss, direct_gradients, mixture_log_prob
 from ._stacked import (
     MemberNLLLoss,
     SingleMixtureNetwork,
@@ -549,11 +550,34 @@ class MDNNet(NeuralNet):
         self.history_ = FastHistory()
         return self
 
+    def train_step_single(self, batch, **fit_params):
+        # The closed-form losses give the gradients without autograd's
+        # graph and engine (``direct_gradients``); anything they do not
+        # cover, and parameters with gradient hooks, take skorch's step.
+        if not torch.is_grad_enabled() or _has_grad_hooks(self.module_):
+            return super().train_step_single(batch, **fit_params)
+        self._set_training(True)
+        Xi, yi = unpack_data(batch)
+        with direct_gradients() as done:
+            y_pred = self.infer(Xi, **fit_params)
+            loss = self.get_loss(y_pred, yi, X=Xi, training=True)
+        if not done:
+            return super().train_step_single(batch, **fit_params)
+        return {"loss": loss, "y_pred": y_pred}
+
     def get_loss(self, y_pred, y_true, X=None, training=False):
         if isinstance(y_true, tuple):
             y_true, sample_weight = y_true
             return self.criterion_(y_pred, y_true, sample_weight=sample_weight)
         return self.criterion_(y_pred, y_true)
+
+
+def _has_grad_hooks(module):
+    """Whether a parameter of ``module`` has hooks that autograd would run."""
+    return any(
+        p._backward_hooks or getattr(p, "_post_accumulate_grad_hooks", None)
+        for p in module.parameters()
+    )
 
 
 class FastHistory(History):

@@ -37,6 +37,7 @@ from ._module import (
     _FusedMixtureNLL,
     _has_hooks,
     _head_gradient,
+    _keeps_tape,
     _log_softmax_rows,
     _NetworkOutput,
     _Tape,
@@ -162,7 +163,7 @@ class StackedMixtureNetwork(nn.Module):
         x = h
         weights, biases = list(self.weights), list(self.biases)
         layers = [(w, b, kind) for w, b in zip(weights[:-1], biases[:-1])]
-        saved = [] if torch.is_grad_enabled() else None
+        saved = [] if _keeps_tape() else None
         for w, b, (name, arg) in layers:
             pre = torch.baddbmm(b, h, w)
             h = _ACT_FORWARD[name](pre, arg)
@@ -337,6 +338,9 @@ class _FusedStackedNLL(_FusedMixtureNLL):
     the head's outputs (one per member, ``[M]`` losses), then back through
     the batched layers with batched matrix products.
     """
+
+    weight_grad = staticmethod(_stacked_weight_grad)
+    through = staticmethod(_stacked_through)
 
     @staticmethod
     @once_differentiable

@@ -359,3 +359,55 @@ def test_stacked_network_with_hooked_activation_uses_autograd():
     assert calls and not hasattr(out, "_tape")
     handle.remove()
     assert hasattr(stack(torch.randn(3, 5, 4, dtype=torch.float64)), "_tape")
+
+
+@pytest.mark.parametrize("stacked", [False, True])
+@pytest.mark.parametrize("d", [1, 2])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_direct_gradients_equal_backward_bit_for_bit(stacked, d, weighted):
+    # Inside direct_gradients the closed-form losses write the gradients
+    # that loss.backward() gives, without a graph, and add them to
+    # gradients already there as backward does.
+    from skmdn._module import direct_gradients
+    from skmdn._stacked import StackedNLLLoss
+
+    if stacked:
+        module, loss_fn, shape = _stack("tanh", d), StackedNLLLoss(), (3, 7, 4)
+    else:
+        module = _double_module("tanh", (6, 5), d)
+        loss_fn, shape = MixtureNLLLoss(), (7, 4)
+    g = torch.Generator().manual_seed(4)
+    x = torch.randn(shape, generator=g, dtype=torch.float64)
+    y = torch.randn(*shape[:-1], d, generator=g, dtype=torch.float64)
+    if d == 1:
+        y = y[..., 0]
+    w = torch.rand(shape[:-1], generator=g, dtype=torch.float64) if weighted else None
+    params = list(module.parameters())
+
+    want = loss_fn(module(x), y, w)
+    want.backward()
+    want_grads = [p.grad.clone() for p in params]
+    module.zero_grad(set_to_none=True)
+    with direct_gradients() as done:
+        got = loss_fn(module(x), y, w)
+    assert done and got.grad_fn is None and not got.requires_grad
+    assert torch.equal(got, want.detach())
+    for p, expected in zip(params, want_grads):
+        assert torch.equal(p.grad, expected)
+    with direct_gradients():
+        loss_fn(module(x), y, w)  # accumulates
+    for p, expected in zip(params, want_grads):
+        assert torch.equal(p.grad, 2 * expected)
+
+
+def test_direct_gradients_leave_other_losses_to_autograd():
+    # Outputs without the network's tape: nothing is written, and the
+    # caller knows to take the step with autograd.
+    from skmdn._module import direct_gradients
+
+    module = MixtureDensityNetwork(2, n_outputs=2, covariance_type="full")
+    x, y = torch.randn(5, 2), torch.randn(5, 2)
+    with direct_gradients() as done:
+        loss = MixtureNLLLoss()(module(x), y)
+    assert not done and loss.grad_fn is None
+    assert all(p.grad is None for p in module.parameters())

@@ -453,3 +453,44 @@ def test_build_net_takes_the_lean_step_for_adam_on_cpu():
     assert (
         dict(_net(None, optimizer="sgd").get_params())["optimizer"] is torch.optim.SGD
     )
+
+
+class _NoOpGradHook(Callback):
+    """A gradient hook that changes nothing: skorch's autograd step then."""
+
+    def on_train_begin(self, net, **kwargs):
+        p = next(net.module_.parameters())
+        if not p._backward_hooks:
+            p.register_hook(lambda grad: None)
+
+
+@pytest.mark.parametrize("params", [{}, {"n_init": 3}, {"sample_weight": True}])
+def test_steps_without_autograd_train_exactly_as_autograd(params):
+    # The training step takes its gradients from the closed-form losses
+    # directly (no graph); a parameter with a hook takes skorch's
+    # loss.backward() step; both give the same model, bit for bit.
+    params = dict(params)
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(150, 3))
+    y = X[:, 0] + 0.3 * rng.normal(size=150)
+    w = rng.uniform(0.5, 2.0, size=150) if params.pop("sample_weight", False) else None
+    kwargs = dict(max_epochs=8, random_state=0, **params)
+    direct = MDNRegressor(**kwargs).fit(X, y, sample_weight=w)
+    hooked = MDNRegressor(callbacks=[_NoOpGradHook()], **kwargs)
+    hooked.fit(X, y, sample_weight=w)
+    assert_array_equal(direct.predict(X), hooked.predict(X))
+    assert direct.best_epoch_ == hooked.best_epoch_
+
+
+def test_a_gradient_hook_runs_in_every_step():
+    calls = []
+
+    class Hook(Callback):
+        def on_train_begin(self, net, **kwargs):
+            next(net.module_.parameters()).register_hook(lambda grad: calls.append(1))
+
+    X = np.linspace(-1, 1, 64).reshape(-1, 1)
+    MDNRegressor(
+        max_epochs=2, batch_size=32, early_stopping=False, callbacks=[Hook()]
+    ).fit(X, X[:, 0])
+    assert len(calls) == 4
