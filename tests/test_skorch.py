@@ -494,3 +494,28 @@ def test_a_gradient_hook_runs_in_every_step():
         max_epochs=2, batch_size=32, early_stopping=False, callbacks=[Hook()]
     ).fit(X, X[:, 0])
     assert len(calls) == 4
+
+
+@pytest.mark.parametrize("weights", [False, True])
+def test_an_epoch_permuted_at_once_gives_the_batches_of_per_batch_gathers(
+    monkeypatch, weights
+):
+    import skmdn._skorch as skorch_layer
+
+    ds = _dataset(11, weights=weights)
+    index = torch.tensor([[0, 2, 3, 5, 6, 7, 9, 10]])
+
+    def batches():
+        it = TensorBatchIterator(
+            ds, 3, index=index, shuffle=True, generator=seeded_generator(5)
+        )
+        return list(it)
+
+    once = batches()
+    monkeypatch.setattr(skorch_layer, "PERMUTED_COPY_ENTRIES", 0)
+    gathered = batches()
+    assert len(once) == len(gathered) == 3
+    for (X, t), (X2, t2) in zip(once, gathered):
+        assert_array_equal(X, X2)
+        for a, b in zip(t if weights else (t,), t2 if weights else (t2,)):
+            assert_array_equal(a, b)
