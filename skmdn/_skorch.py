@@ -60,9 +60,9 @@ __all__ = [
 # forward pass and of the mixture parameters held at once.
 CHUNK_ROWS = 65_536
 
-# Training inputs of at most this many entries are permuted once per epoch
-# (a copy of at most 16 MB in float32) and batched as views of the copy.
-PERMUTED_COPY_ENTRIES = 1 << 22
+# One network's training rows are gathered in chunks of at most this many
+# input entries (16 MB in float32), and its batches are views of a chunk.
+GATHER_ENTRIES = 1 << 22
 
 
 def _undecorated(method):
@@ -333,8 +333,9 @@ class TensorDataset(torch.utils.data.Dataset):
         if index is None:
             y, w = self.y, self.sample_weight
         else:
-            y = self.y[index]
-            w = None if self.sample_weight is None else self.sample_weight[index]
+            y = _gather(self.y, index)
+            w = self.sample_weight
+            w = None if w is None else _gather(w, index)
         return y if w is None else (y, w)
 
     def __getitem__(self, i):
@@ -345,6 +346,22 @@ class TensorDataset(torch.utils.data.Dataset):
         w = None if self.sample_weight is None else self.sample_weight[index]
         X = self.X.subset(index) if hasattr(self.X, "subset") else self.X[index]
         return TensorDataset(X, self.y[index], w)
+
+
+def _gather(t, index):
+    """``t[index]`` for the rows ``index`` of ``t``.
+
+    A tensor of row numbers goes through ``index_select``, about twice as
+    fast as indexing on CPU (the per-batch cost of training on many rows).
+    """
+    if (
+        not torch.is_tensor(t)
+        or not torch.is_tensor(index)
+        or index.dtype == torch.bool
+    ):
+        return t[index]
+    flat = t.index_select(0, index.reshape(-1))
+    return flat.view(*index.shape, *t.shape[1:])
 
 
 def _take(target, rows):
@@ -450,17 +467,23 @@ class TensorBatchIterator:
         if m == 1:
             # One network trains on plain (batch, n_features) batches.
             order = order[0]
-            if torch.is_tensor(ds.X) and ds.X.numel() <= PERMUTED_COPY_ENTRIES:
-                # One gather of the whole epoch, then batches as views:
-                # the same rows, without a gather per batch.
-                X, target = ds.X[order], ds.target(order)
-                for start in range(0, n, bs):
-                    rows = slice(start, start + bs)
-                    yield X[rows], _take(target, rows)
+            if torch.is_tensor(ds.X):
+                # The rows of many batches gathered at once, then batches
+                # as views of them: the same batches, with one gather per
+                # chunk instead of per batch (a chunk: whole batches, at
+                # most GATHER_ENTRIES inputs, at least one batch).
+                width = max(1, ds.X[0].numel())
+                chunk = max(1, GATHER_ENTRIES // (width * bs)) * bs
+                for first in range(0, n, chunk):
+                    rows = order[first : first + chunk]
+                    X, target = _gather(ds.X, rows), ds.target(rows)
+                    for start in range(0, len(rows), bs):
+                        batch = slice(start, start + bs)
+                        yield X[batch], _take(target, batch)
                 return
         for start in range(0, n, bs):
             rows = order[..., start : start + bs]
-            yield ds.X[rows], ds.target(rows)
+            yield _gather(ds.X, rows), ds.target(rows)
 
     @property
     def _noisy(self):
@@ -940,7 +963,7 @@ class MemberTraining(Callback):
                     rows = slice(start, start + CHUNK_ROWS)
                 else:
                     rows = self.valid_index[:, start : start + CHUNK_ROWS]
-                X, target = ds.X[rows], ds.target(rows)
+                X, target = _gather(ds.X, rows), ds.target(rows)
                 y, w = target if isinstance(target, tuple) else (target, None)
                 log_prob = mixture_log_prob(module(X), y)
                 log_prob = log_prob.reshape(module.n_active, -1)  # [M, B]

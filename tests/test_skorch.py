@@ -497,9 +497,7 @@ def test_a_gradient_hook_runs_in_every_step():
 
 
 @pytest.mark.parametrize("weights", [False, True])
-def test_an_epoch_permuted_at_once_gives_the_batches_of_per_batch_gathers(
-    monkeypatch, weights
-):
+def test_batches_gathered_in_chunks_equal_per_batch_gathers(monkeypatch, weights):
     import skmdn._skorch as skorch_layer
 
     ds = _dataset(11, weights=weights)
@@ -512,7 +510,8 @@ def test_an_epoch_permuted_at_once_gives_the_batches_of_per_batch_gathers(
         return list(it)
 
     once = batches()
-    monkeypatch.setattr(skorch_layer, "PERMUTED_COPY_ENTRIES", 0)
+    # Chunks of one batch: a gather per batch.
+    monkeypatch.setattr(skorch_layer, "GATHER_ENTRIES", 0)
     gathered = batches()
     assert len(once) == len(gathered) == 3
     for (X, t), (X2, t2) in zip(once, gathered):
