@@ -9,7 +9,8 @@ prediction time, the network's mixture parameters as float64 arrays
   skorch's default path rebuilds every batch from single rows through
   ``Dataset.__getitem__`` and ``default_collate``; on small tabular data that
   costs more than the optimizer step itself. Here the data sit in tensors
-  and batches are slices (or index selections, when shuffling) of them;
+  and batches are slices of them (when shuffling, slices of chunks of
+  rows gathered in the epoch's order);
 - the net, :class:`MDNNet`, with its light per-epoch bookkeeping
   (:class:`EpochLoss`, :class:`FastHistory`) and progress bar
   (:class:`EpochProgress`);
