@@ -418,16 +418,6 @@ def _keeps_tape():
     return torch.is_grad_enabled() or _DIRECT.get() is not None
 
 
-class _DirectContext:
-    """What ``_backpropagate`` reads of an autograd context."""
-
-    __slots__ = ("needs_input_grad",)
-
-    def __init__(self, params):
-        # target, sample_weight, tape and x need none
-        self.needs_input_grad = (False,) * 4 + tuple(p.requires_grad for p in params)
-
-
 def _plan_params(plan):
     layers, head_weight, head_bias = plan
     for weight, bias, _ in layers:
@@ -593,7 +583,7 @@ def _dense_through(g, weight):
     return g.mm(weight)
 
 
-def _backpropagate(ctx, tape, g, weight_grad, through):
+def _backpropagate(needs, tape, g, weight_grad, through):
     """Gradients of the input and of every layer's weight and bias.
 
     ``g`` is the gradient of the head's outputs; it goes back through the
@@ -601,9 +591,9 @@ def _backpropagate(ctx, tape, g, weight_grad, through):
     autograd would. ``weight_grad(g, layer_input)`` and
     ``through(g, weight)`` are the layer's matrix products for the layout
     of its weights (one network's, or a stack's batched ones); a bias's
-    gradient is ``g`` summed over the rows.
+    gradient is ``g`` summed over the rows. ``needs`` says whether the
+    input, then each layer's weight and bias, need their gradient.
     """
-    needs = ctx.needs_input_grad[3:]  # x, then weight and bias per layer
     layers, head_weight, _ = tape.plan
     saved = tape.saved
     n_layers = len(layers)
@@ -668,7 +658,8 @@ class _FusedMixtureNLL(torch.autograd.Function):
         _check_versions(tape, ctx.versions)
         g = _head_gradient(tape, ctx.values, grad)
 
-        grads = _backpropagate(ctx, tape, g, _dense_weight_grad, _dense_through)
+        needs = ctx.needs_input_grad[3:]
+        grads = _backpropagate(needs, tape, g, _dense_weight_grad, _dense_through)
         return (None, None, None, *grads)
 
     @classmethod
@@ -681,8 +672,8 @@ class _FusedMixtureNLL(torch.autograd.Function):
         loss, values = _fused_loss(target, sample_weight, tape)
         params = list(_plan_params(tape.plan))
         g = _head_gradient(tape, values, torch.ones_like(loss))
-        ctx = _DirectContext(params)
-        grads = _backpropagate(ctx, tape, g, cls.weight_grad, cls.through)[1:]
+        needs = (False, *(p.requires_grad for p in params))
+        grads = _backpropagate(needs, tape, g, cls.weight_grad, cls.through)[1:]
         for p, grad in zip(params, grads):
             if grad is None:
                 continue

@@ -57,18 +57,10 @@ __all__ = [
     "select_member",
 ]
 
-# Rows per chunk at prediction and validation time: bounds the memory of one
-# forward pass and of the mixture parameters held at once.
+# Rows per chunk at prediction and validation time, and of the rows one
+# network's training batches are gathered in: bounds the memory of one
+# forward pass, of the mixture parameters held at once and of a gather.
 CHUNK_ROWS = 65_536
-
-# One network's training rows are gathered in chunks of at most this many
-# input entries (16 MB in float32), and its batches are views of a chunk.
-GATHER_ENTRIES = 1 << 22
-
-
-def _undecorated(method):
-    """``method`` without ``torch._disable_dynamo``'s wrapper."""
-    return getattr(method, "__wrapped__", method)
 
 
 class _QuickInit:
@@ -83,9 +75,9 @@ class _QuickInit:
     undecorated functions; updates and state are torch's own.
     """
 
-    add_param_group = _undecorated(torch.optim.Optimizer.add_param_group)
-    state_dict = _undecorated(torch.optim.Optimizer.state_dict)
-    load_state_dict = _undecorated(torch.optim.Optimizer.load_state_dict)
+    add_param_group = inspect.unwrap(torch.optim.Optimizer.add_param_group)
+    state_dict = inspect.unwrap(torch.optim.Optimizer.state_dict)
+    load_state_dict = inspect.unwrap(torch.optim.Optimizer.load_state_dict)
 
 
 OPTIMIZERS = {
@@ -344,9 +336,13 @@ class TensorDataset(torch.utils.data.Dataset):
 
     def subset(self, index):
         """The rows ``index`` (a tensor of row numbers) as a new dataset."""
-        w = None if self.sample_weight is None else self.sample_weight[index]
-        X = self.X.subset(index) if hasattr(self.X, "subset") else self.X[index]
-        return TensorDataset(X, self.y[index], w)
+        w = None if self.sample_weight is None else _gather(self.sample_weight, index)
+        X = (
+            self.X.subset(index)
+            if hasattr(self.X, "subset")
+            else _gather(self.X, index)
+        )
+        return TensorDataset(X, _gather(self.y, index), w)
 
 
 def _gather(t, index):
@@ -363,13 +359,6 @@ def _gather(t, index):
         return t[index]
     flat = t.index_select(0, index.reshape(-1))
     return flat.view(*index.shape, *t.shape[1:])
-
-
-def _take(target, rows):
-    """Rows of a target, or of a ``(target, sample_weight)`` pair."""
-    if isinstance(target, tuple):
-        return tuple(t[rows] for t in target)
-    return target[rows]
 
 
 class TensorBatchIterator:
@@ -472,15 +461,13 @@ class TensorBatchIterator:
                 # The rows of many batches gathered at once, then batches
                 # as views of them: the same batches, with one gather per
                 # chunk instead of per batch (a chunk: whole batches, at
-                # most GATHER_ENTRIES inputs, at least one batch).
-                width = max(1, ds.X[0].numel())
-                chunk = max(1, GATHER_ENTRIES // (width * bs)) * bs
+                # most CHUNK_ROWS rows, at least one batch).
+                chunk = max(1, CHUNK_ROWS // bs) * bs
                 for first in range(0, n, chunk):
-                    rows = order[first : first + chunk]
-                    X, target = _gather(ds.X, rows), ds.target(rows)
-                    for start in range(0, len(rows), bs):
+                    part = ds.subset(order[first : first + chunk])
+                    for start in range(0, len(part), bs):
                         batch = slice(start, start + bs)
-                        yield X[batch], _take(target, batch)
+                        yield part.X[batch], part.target(batch)
                 return
         for start in range(0, n, bs):
             rows = order[..., start : start + bs]

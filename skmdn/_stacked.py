@@ -348,7 +348,8 @@ class _FusedStackedNLL(_FusedMixtureNLL):
         tape = ctx.tape
         _check_versions(tape, ctx.versions)
         g = _head_gradient(tape, ctx.values, grad)  # [M, B, n_head]
-        grads = _backpropagate(ctx, tape, g, _stacked_weight_grad, _stacked_through)
+        needs = ctx.needs_input_grad[3:]
+        grads = _backpropagate(needs, tape, g, _stacked_weight_grad, _stacked_through)
         return (None, None, None, *grads)
 
 

@@ -511,7 +511,7 @@ def test_batches_gathered_in_chunks_equal_per_batch_gathers(monkeypatch, weights
 
     once = batches()
     # Chunks of one batch: a gather per batch.
-    monkeypatch.setattr(skorch_layer, "GATHER_ENTRIES", 0)
+    monkeypatch.setattr(skorch_layer, "CHUNK_ROWS", 1)
     gathered = batches()
     assert len(once) == len(gathered) == 3
     for (X, t), (X2, t2) in zip(once, gathered):
