@@ -99,8 +99,8 @@ def _log_softmax_rows(a: torch.Tensor) -> torch.Tensor:
     which runs over the rows; the result is the same up to rounding.
     """
     if a.shape[-1] < 16 and a.shape[0] >= 128 and a.device.type == "cpu":
-        return F.log_softmax(a.t(), 0).t().contiguous()
-    return F.log_softmax(a, -1)
+        return a.t().log_softmax(0).t().contiguous()
+    return a.log_softmax(-1)
 
 
 def _activation_kind(module):
@@ -297,7 +297,9 @@ class MixtureDensityNetwork(nn.Module):
                 if saved is not None:
                     saved.append((pre, cur))
             out = F.linear(cur, head_weight, head_bias)
-        logits, flat_means, raw = out.split(self._split, dim=-1)
+        # (the tensor methods: F.log_softmax's and Tensor.split's Python
+        # wrappers cost a small network's step several percent)
+        logits, flat_means, raw = out.split_with_sizes(self._split, -1)
         log_weights = _log_softmax_rows(logits)  # [B, K]
         means = flat_means.view(-1, k, d)  # [B, K, d]
         if self.covariance_type == "diag":
@@ -536,12 +538,12 @@ def _fused_loss(target, sample_weight, tape):
     log_prob = a.amax(-1) - log_gamma.amax(-1)  # [...]
     if sample_weight is None:
         c = None
-        loss = 0.5 * d * LOG_2PI - log_prob.mean(-1)
+        loss = torch.rsub(log_prob.mean(-1), 0.5 * d * LOG_2PI)
     else:
         # A batch whose weights are all zero contributes nothing (0, not 0/0).
         c = sample_weight / sample_weight.sum(-1, keepdim=True).clamp_min(_TINY)
         weighted = torch.dot(log_prob, c) if c.ndim == 1 else (log_prob * c).sum(-1)
-        loss = 0.5 * d * LOG_2PI - weighted
+        loss = torch.rsub(weighted, 0.5 * d * LOG_2PI)
     return loss, (log_gamma, zn, zz, inv, c)
 
 

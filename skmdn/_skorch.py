@@ -35,9 +35,16 @@ from skorch import NeuralNet
 from skorch.callbacks import Callback
 from skorch.dataset import unpack_data
 from skorch.history import History
+from skorch.utils import TeeGenerator
 from torch.optim import optimizer as _torch_optimizer
 
-from ._module import MixtureNLLLoss, direct_gradients, mixture_log_prob
+from ._module import (
+    MixtureDensityNetwork,
+    MixtureNLLLoss,
+    _has_hooks,
+    direct_gradients,
+    mixture_log_prob,
+)
 from ._stacked import (
     MemberNLLLoss,
     SingleMixtureNetwork,
@@ -79,6 +86,9 @@ class _QuickInit:
     state_dict = inspect.unwrap(torch.optim.Optimizer.state_dict)
     load_state_dict = inspect.unwrap(torch.optim.Optimizer.load_state_dict)
 
+
+# The step counts' increment on CPU, wrapped into a tensor once.
+_CPU_ONE = torch.tensor(1.0)
 
 OPTIMIZERS = {
     "adam": torch.optim.Adam,
@@ -123,7 +133,14 @@ class _LeanFusedStep:
                 if batch is None:
                     continue
                 params, grads, exp_avgs, exp_avg_sqs, steps = batch
-                torch._foreach_add_(steps, 1)
+                if steps[0].is_cpu:
+                    # On CPU the foreach kernel adds tensor by tensor, and a
+                    # Python scalar is wrapped into a tensor for each: one
+                    # tensor wrapped once halves its cost (torch.optim's
+                    # foreach Adam does the same).
+                    torch._foreach_add_(steps, _CPU_ONE, alpha=1.0)
+                else:
+                    torch._foreach_add_(steps, 1)
                 decoupled = self._decoupled or group.get("decoupled_weight_decay")
                 kernel = torch._fused_adamw_ if decoupled else torch._fused_adam_
                 beta1, beta2 = group["betas"]
@@ -172,24 +189,28 @@ class _LeanFusedStep:
         )
         if not plain:
             return False
-        params, grads, exp_avgs, exp_avg_sqs, steps = [], [], [], [], []
-        for p in group["params"]:
-            grad = p.grad
-            if grad is None:
-                continue
-            state = self.state.get(p)
-            if not state or grad.is_sparse or p.is_complex():
-                return False
-            params.append(p)
-            grads.append(grad)
-            exp_avgs.append(state["exp_avg"])
-            exp_avg_sqs.append(state["exp_avg_sq"])
-            steps.append(state["step"])
+        params = [p for p in group["params"] if p.grad is not None]
         if not params:
             return None
-        first = params[0]
-        if any(p.device != first.device or p.dtype != first.dtype for p in params):
+        state = self.state
+        try:
+            states = [state[p] for p in params]
+            exp_avgs = [s["exp_avg"] for s in states]
+            exp_avg_sqs = [s["exp_avg_sq"] for s in states]
+            steps = [s["step"] for s in states]
+        except KeyError:  # a parameter without state yet: torch's step makes it
             return False
+        grads = [p.grad for p in params]
+        first = params[0]
+        device, dtype = first.device, first.dtype
+        for p, grad in zip(params, grads):
+            if (
+                grad.layout is not torch.strided
+                or p.dtype is not dtype
+                or p.device != device
+                or p.is_complex()
+            ):
+                return False
         return params, grads, exp_avgs, exp_avg_sqs, steps
 
     def zero_grad(self, set_to_none=True):
@@ -238,6 +259,22 @@ class LeanAdamW(_QuickInit, _LeanFusedStep, torch.optim.AdamW):
 
 
 LEAN_OPTIMIZERS = {"adam": LeanAdam, "adamw": LeanAdamW}
+# The modules whose training step MDNNet makes directly (with the network
+# that computes), and their criteria.
+_DIRECT_MODULES = {
+    SingleMixtureNetwork: MixtureDensityNetwork,
+    MixtureDensityNetwork: MixtureDensityNetwork,
+    StackedMixtureNetwork: StackedMixtureNetwork,
+}
+_DIRECT_CRITERIA = (MixtureNLLLoss, MemberNLLLoss, StackedNLLLoss)
+# Optimizers whose step takes no closure (it only evaluates one if given).
+_CLOSURE_FREE = (
+    LeanAdam,
+    LeanAdamW,
+    torch.optim.Adam,
+    torch.optim.AdamW,
+    torch.optim.SGD,
+)
 
 
 def standardized(X, mean, scale) -> np.ndarray:
@@ -580,6 +617,71 @@ class MDNNet(NeuralNet):
     def initialize_history(self):
         self.history_ = FastHistory()
         return self
+
+    def train_step(self, batch, **fit_params):
+        step = None if fit_params else self._direct_train_step(batch)
+        return super().train_step(batch, **fit_params) if step is None else step
+
+    def _direct_train_step(self, batch):
+        """skorch's ``train_step`` for the networks and losses of this package.
+
+        The same calls in the same order (zero the gradients, the forward
+        pass, the closed-form loss with its gradients, ``on_grad_computed``,
+        the optimizer's step), made directly instead of through the
+        module's and the criterion's ``__call__``, skorch's ``infer``,
+        ``get_loss`` and step closure: on a small network those layers of
+        calls cost about a fifth of the step. None where anything could
+        differ from skorch's step: other modules or criteria, hooks, a
+        subclass overriding a step method, several optimizers or one that
+        needs its closure, gradients off, or a loss without the closed form
+        (full covariances); skorch's step then runs.
+        """
+        module, criterion = self.module_, self.criterion_
+        kind = type(module)
+        network = module.network if kind is SingleMixtureNetwork else module
+        cls = type(self)
+        if (
+            kind not in _DIRECT_MODULES
+            or type(criterion) not in _DIRECT_CRITERIA
+            or type(network) is not _DIRECT_MODULES[kind]
+            or network.covariance_type != "diag"
+            or cls.train_step_single is not MDNNet.train_step_single
+            or cls.infer is not NeuralNet.infer
+            or cls.get_loss is not MDNNet.get_loss
+            or cls.get_train_step_accumulator
+            is not NeuralNet.get_train_step_accumulator
+            or cls._step_optimizer is not NeuralNet._step_optimizer
+            or len(self._optimizers) != 1
+            or type(self.optimizer_) not in _CLOSURE_FREE
+            or not torch.is_grad_enabled()
+            or _has_hooks(module)
+            or _has_hooks(network)
+            or _has_hooks(criterion)
+            or _has_grad_hooks(module)
+        ):
+            return None
+        Xi, yi = unpack_data(batch)
+        if not torch.is_tensor(Xi):
+            return None
+        self._set_training(True)
+        self._zero_grad_optimizer()
+        with direct_gradients() as done:
+            y_pred = network.forward(Xi)
+            if isinstance(yi, tuple):
+                y_true, sample_weight = yi
+                loss = criterion.forward(y_pred, y_true, sample_weight=sample_weight)
+            else:
+                loss = criterion.forward(y_pred, yi)
+        if not done:
+            return None
+        self.notify(
+            "on_grad_computed",
+            named_parameters=TeeGenerator(self.get_all_learnable_params()),
+            batch=batch,
+            training=True,
+        )
+        self.optimizer_.step()
+        return {"loss": loss, "y_pred": y_pred}
 
     def train_step_single(self, batch, **fit_params):
         # The closed-form losses give the gradients without autograd's

@@ -172,7 +172,7 @@ class StackedMixtureNetwork(nn.Module):
         out = torch.baddbmm(biases[-1], h, weights[-1])
         k, d = self.n_components, self.n_outputs
         m, n = out.shape[:2]
-        logits, flat_means, raw = out.split(self._split, dim=-1)
+        logits, flat_means, raw = out.split_with_sizes(self._split, -1)
         log_weights = _log_softmax_rows(logits.reshape(-1, k)).view(m, n, k)
         means = flat_means.view(m, n, k, d)
         raw = raw.contiguous()

@@ -482,6 +482,78 @@ def test_steps_without_autograd_train_exactly_as_autograd(params):
     assert direct.best_epoch_ == hooked.best_epoch_
 
 
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"sample_weight": True},
+        {"gradient_clip": 0.05},
+        {"optimizer": "adamw", "weight_decay": 1e-2},
+        {"optimizer": "sgd", "lr": 0.05},
+        {"input_noise": 0.1},
+        {"n_outputs": 2},
+        {"n_init": 3},
+        {"n_init": 2, "sample_weight": True, "gradient_clip": 0.05},
+    ],
+)
+def test_direct_train_step_trains_exactly_as_skorchs_step(monkeypatch, params):
+    # MDNNet.train_step makes skorch's calls directly for one network; with
+    # it turned off, skorch's train_step (and its closure) runs instead:
+    # the same model, bit for bit.
+    from skmdn._skorch import MDNNet
+
+    params = dict(params)
+    rng = np.random.RandomState(1)
+    X = rng.normal(size=(120, 3))
+    y = X[:, 0] + 0.3 * rng.normal(size=120)
+    if params.pop("n_outputs", 1) == 2:
+        y = np.column_stack([y, X[:, 1] - y])
+    w = rng.uniform(0.5, 2.0, size=120) if params.pop("sample_weight", False) else None
+    kwargs = dict(max_epochs=6, random_state=0, **params)
+    calls = []
+    original = MDNNet._direct_train_step
+
+    def counted(self, batch):
+        step = original(self, batch)
+        calls.append(step is not None)
+        return step
+
+    monkeypatch.setattr(MDNNet, "_direct_train_step", counted)
+    direct = MDNRegressor(**kwargs).fit(X, y, sample_weight=w)
+    assert calls and all(calls)
+    monkeypatch.setattr(MDNNet, "_direct_train_step", lambda self, batch: None)
+    skorchs = MDNRegressor(**kwargs).fit(X, y, sample_weight=w)
+    assert_array_equal(direct.predict(X), skorchs.predict(X))
+    assert direct.best_epoch_ == skorchs.best_epoch_
+
+
+def test_direct_train_step_notifies_callbacks_and_respects_hooks():
+    # on_grad_computed sees the gradients of every step, and can change
+    # them; a forward hook on the network runs (skorch's step then).
+    seen, forwards = [], []
+
+    class HalveGradients(Callback):
+        def on_grad_computed(self, net, named_parameters, training=False, **kw):
+            params = list(named_parameters)
+            seen.append(all(p.grad is not None for _, p in params))
+            for _, p in params:
+                p.grad.mul_(0.5)
+
+    class ForwardHook(Callback):
+        def on_train_begin(self, net, **kwargs):
+            net.module_.register_forward_hook(lambda *args: forwards.append(1))
+
+    X = np.linspace(-1, 1, 64).reshape(-1, 1)
+    kwargs = dict(max_epochs=3, batch_size=32, early_stopping=False, random_state=0)
+    halved = MDNRegressor(callbacks=[HalveGradients()], **kwargs).fit(X, X[:, 0])
+    assert seen == [True] * 6
+    plain = MDNRegressor(**kwargs).fit(X, X[:, 0])
+    assert not np.array_equal(halved.predict(X), plain.predict(X))
+    hooked = MDNRegressor(callbacks=[ForwardHook()], **kwargs).fit(X, X[:, 0])
+    assert len(forwards) == 6
+    assert_array_equal(hooked.predict(X), plain.predict(X))
+
+
 def test_a_gradient_hook_runs_in_every_step():
     calls = []
 
