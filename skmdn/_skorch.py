@@ -630,7 +630,7 @@ class MDNNet(NeuralNet):
         the optimizer's step), made directly instead of through the
         module's and the criterion's ``__call__``, skorch's ``infer``,
         ``get_loss`` and step closure: on a small network those layers of
-        calls cost about a fifth of the step. None where anything could
+        calls cost about a tenth of a fit. None where anything could
         differ from skorch's step: other modules or criteria, hooks, a
         subclass overriding a step method, several optimizers or one that
         needs its closure, gradients off, or a loss without the closed form
