@@ -554,6 +554,36 @@ def test_direct_train_step_notifies_callbacks_and_respects_hooks():
     assert_array_equal(hooked.predict(X), plain.predict(X))
 
 
+def test_direct_train_step_leaves_overridden_steps_and_closures_to_skorch():
+    # A subclass overriding get_loss, and an optimizer that needs its
+    # closure (LBFGS), get skorch's own train_step.
+    losses = []
+
+    class LoggedLoss(MDNNet):
+        def get_loss(self, y_pred, y_true, X=None, training=False):
+            loss = super().get_loss(y_pred, y_true, X=X, training=training)
+            losses.append(training)
+            return loss
+
+    net = _net(None, max_epochs=2, batch_size=4, early_stopping=False)
+    net.__class__ = LoggedLoss
+    net.initialize()
+    net.partial_fit(_scaled_dataset(), None)
+    assert losses == [True] * 6
+
+    net = _net(None, max_epochs=2, batch_size=4, early_stopping=False)
+    for key in [k for k in vars(net) if k.startswith("optimizer__")]:
+        delattr(net, key)
+    net.set_params(optimizer=torch.optim.LBFGS, optimizer__max_iter=2)
+    net.initialize()
+    assert (
+        net._direct_train_step(next(iter(net.get_iterator(_scaled_dataset(), True))))
+        is None
+    )
+    net.partial_fit(_scaled_dataset(), None)
+    assert np.isfinite(net.history[-1, "train_loss"])
+
+
 def test_a_gradient_hook_runs_in_every_step():
     calls = []
 
