@@ -297,8 +297,8 @@ class MixtureDensityNetwork(nn.Module):
                 if saved is not None:
                     saved.append((pre, cur))
             out = F.linear(cur, head_weight, head_bias)
-        # (the tensor methods: F.log_softmax's and Tensor.split's Python
-        # wrappers cost a small network's step several percent)
+        # (the tensor method: Tensor.split's Python wrapper costs a small
+        # network's step a few percent)
         logits, flat_means, raw = out.split_with_sizes(self._split, -1)
         log_weights = _log_softmax_rows(logits)  # [B, K]
         means = flat_means.view(-1, k, d)  # [B, K, d]
@@ -620,6 +620,16 @@ def _backpropagate(needs, tape, g, weight_grad, through):
     return grad_x, *grads
 
 
+def _closed_form_backward(ctx, grad, weight_grad, through):
+    """The ``backward`` of the closed-form losses, for their layers' layout."""
+    tape = ctx.tape
+    _check_versions(tape, ctx.versions)
+    g = _head_gradient(tape, ctx.values, grad)
+    needs = ctx.needs_input_grad[3:]
+    grads = _backpropagate(needs, tape, g, weight_grad, through)
+    return (None, None, None, *grads)
+
+
 class _FusedMixtureNLL(torch.autograd.Function):
     """Mean NLL of a diagonal mixture, differentiated in closed form.
 
@@ -656,13 +666,7 @@ class _FusedMixtureNLL(torch.autograd.Function):
     @staticmethod
     @once_differentiable
     def backward(ctx, grad):
-        tape = ctx.tape
-        _check_versions(tape, ctx.versions)
-        g = _head_gradient(tape, ctx.values, grad)
-
-        needs = ctx.needs_input_grad[3:]
-        grads = _backpropagate(needs, tape, g, _dense_weight_grad, _dense_through)
-        return (None, None, None, *grads)
+        return _closed_form_backward(ctx, grad, _dense_weight_grad, _dense_through)
 
     @classmethod
     def direct(cls, target, sample_weight, tape):

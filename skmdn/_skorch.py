@@ -667,11 +667,7 @@ class MDNNet(NeuralNet):
         self._zero_grad_optimizer()
         with direct_gradients() as done:
             y_pred = network.forward(Xi)
-            if isinstance(yi, tuple):
-                y_true, sample_weight = yi
-                loss = criterion.forward(y_pred, y_true, sample_weight=sample_weight)
-            else:
-                loss = criterion.forward(y_pred, yi)
+            loss = _target_loss(criterion.forward, y_pred, yi)
         if not done:
             return None
         self.notify(
@@ -699,10 +695,15 @@ class MDNNet(NeuralNet):
         return {"loss": loss, "y_pred": y_pred}
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
-        if isinstance(y_true, tuple):
-            y_true, sample_weight = y_true
-            return self.criterion_(y_pred, y_true, sample_weight=sample_weight)
-        return self.criterion_(y_pred, y_true)
+        return _target_loss(self.criterion_, y_pred, y_true)
+
+
+def _target_loss(criterion, y_pred, y_true):
+    """``criterion`` of a target that may carry its rows' weights, ``(y, w)``."""
+    if isinstance(y_true, tuple):
+        y_true, sample_weight = y_true
+        return criterion(y_pred, y_true, sample_weight=sample_weight)
+    return criterion(y_pred, y_true)
 
 
 # Each trained module's parameters, listed once: walking the submodules

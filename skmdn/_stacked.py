@@ -31,12 +31,10 @@ from ._module import (
     MixtureOutput,
     _activation_kind,
     _apply_fused,
-    _backpropagate,
-    _check_versions,
+    _closed_form_backward,
     _fused_inputs,
     _FusedMixtureNLL,
     _has_hooks,
-    _head_gradient,
     _keeps_tape,
     _log_softmax_rows,
     _NetworkOutput,
@@ -345,12 +343,7 @@ class _FusedStackedNLL(_FusedMixtureNLL):
     @staticmethod
     @once_differentiable
     def backward(ctx, grad):
-        tape = ctx.tape
-        _check_versions(tape, ctx.versions)
-        g = _head_gradient(tape, ctx.values, grad)  # [M, B, n_head]
-        needs = ctx.needs_input_grad[3:]
-        grads = _backpropagate(needs, tape, g, _stacked_weight_grad, _stacked_through)
-        return (None, None, None, *grads)
+        return _closed_form_backward(ctx, grad, _stacked_weight_grad, _stacked_through)
 
 
 class MemberNLLLoss(MixtureNLLLoss):
