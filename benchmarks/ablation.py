@@ -67,6 +67,10 @@ VARIANTS = {
     "early_stopping=ensemble": {"ensemble__early_stopping": "ensemble"},
     # Each feature Yeo-Johnson transformed before the standardization.
     "input_transform=yeo-johnson": {"input_transform": "yeo-johnson"},
+    # Only the highly skewed features (|skewness| > 1) transformed (the
+    # default), or none.
+    "input_transform=auto": {"input_transform": "auto"},
+    "input_transform=None": {"input_transform": None},
     "early_stopping=ensemble/input_transform=yeo-johnson": {
         "ensemble__early_stopping": "ensemble",
         "input_transform": "yeo-johnson",

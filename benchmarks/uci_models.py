@@ -144,6 +144,8 @@ DEEP_ENSEMBLE_MEMBER = {
     "n_components": 1,
     "hidden_layer_sizes": (50,),
     "activation": "relu",
+    # The protocol standardizes the inputs and does nothing else.
+    "input_transform": None,
 }
 # What each ensemble model sets on its members and on the ensemble itself.
 MEMBER_RECIPES = {

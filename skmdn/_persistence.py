@@ -288,6 +288,9 @@ def _build(model, read_weights, path):
 def _restore_params(params):
     """Parameters as the estimator had them (JSON keeps tuples as lists)."""
     params = dict(params)
+    # Files from before input_transform (whose default is now "auto") hold
+    # models that only standardize their inputs.
+    params.setdefault("input_transform", None)
     if isinstance(params.get("hidden_layer_sizes"), list):
         params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
     return params
@@ -333,6 +336,7 @@ def _build_regressor(model, read_weights):
     if (lambdas is None) != (mdn.input_transform is None):
         raise ValueError("input_lambdas_ does not match input_transform")
     mdn.input_lambdas_ = lambdas
+    mdn._fitted_input_transform = mdn.input_transform
     for name in _OPTIONAL:
         value = fitted.get(name)
         if isinstance(value, float) and not math.isfinite(value):

@@ -33,35 +33,85 @@ __all__ = ["MDNRegressor"]
 # Standardized inputs are clipped to this bound at prediction time.
 INPUT_BOUND = 1e30
 
+# input_transform="auto" transforms the features whose sample skewness
+# exceeds this in magnitude: "highly skewed" in the usual rule of thumb
+# (Bulmer 1979), where a power transform changes the shape the network sees.
+SKEWNESS_THRESHOLD = 1.0
+
 # patience="auto" waits this many optimizer steps, in whole epochs: 100
 # epochs of 1000 rows in batches of 32.
 AUTO_PATIENCE_STEPS = 3000
 
 
-def _fit_yeo_johnson(X, sample_weight):
+def _fit_yeo_johnson(X, sample_weight, only_skewed=False):
     """Yeo-Johnson exponent of each column, by maximum likelihood.
 
     The rows with positive weight count, unweighted. A constant column gets
-    1, the identity: its likelihood has no maximum.
+    1, the identity: its likelihood has no maximum. With ``only_skewed``, a
+    column whose sample skewness is at most ``SKEWNESS_THRESHOLD`` in
+    magnitude gets 1 as well.
     """
-    if sample_weight is not None:
-        X = X[sample_weight > 0]
+    keep = None if sample_weight is None else sample_weight > 0
+    columns = range(X.shape[1])
+    if only_skewed:
+        skewness = _column_skewness(X, keep)
+        columns = np.flatnonzero(np.abs(skewness) > SKEWNESS_THRESHOLD)
     lambdas = np.ones(X.shape[1])
-    for j in range(X.shape[1]):
+    for j in columns:
         column = np.asarray(X[:, j], dtype=np.float64)
+        if keep is not None:
+            column = column[keep]
         if np.ptp(column) > 0:
             lambdas[j] = stats.yeojohnson_normmax(column)
     return lambdas
 
 
+def _column_skewness(X, keep=None):
+    """Sample skewness of each column (``scipy.stats.skew``'s, biased).
+
+    Two passes over the rows (``keep`` selects them), a chunk at a time, so
+    that a memmap is read from disk once per pass, not once per column. A
+    constant column has skewness 0.
+    """
+    chunks = [slice(s, s + CHUNK_ROWS) for s in range(0, len(X), CHUNK_ROWS)]
+
+    def rows(chunk):
+        block = np.asarray(X[chunk], dtype=np.float64)
+        return block if keep is None else block[keep[chunk]]
+
+    n = (
+        sum(int(np.count_nonzero(keep[c])) for c in chunks)
+        if keep is not None
+        else len(X)
+    )
+    mean = sum(rows(c).sum(0) for c in chunks) / n
+    m2 = np.zeros(X.shape[1])
+    m3 = np.zeros(X.shape[1])
+    for chunk in chunks:
+        d = rows(chunk) - mean
+        d2 = d * d
+        m2 += d2.sum(0)
+        m3 += (d2 * d).sum(0)
+    m2, m3 = m2 / n, m3 / n
+    spread = m2 > (np.finfo(np.float64).eps * np.maximum(np.abs(mean), 1.0)) ** 2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(spread, m3 / np.where(spread, m2, 1.0) ** 1.5, 0.0)
+
+
 def _yeo_johnson(X, lambdas):
-    """``X`` with column ``j`` Yeo-Johnson transformed with ``lambdas[j]``."""
+    """``X`` with column ``j`` Yeo-Johnson transformed with ``lambdas[j]``.
+
+    Columns whose exponent is 1 (the identity) are copied as they are.
+    """
     X = np.asarray(X, dtype=np.float64)
     with np.errstate(over="ignore"):
         # An input far beyond the training data can overflow to inf here;
         # the standardized inputs are clipped to INPUT_BOUND, as without it.
         return np.column_stack(
-            [stats.yeojohnson(X[:, j], lmbda=lam) for j, lam in enumerate(lambdas)]
+            [
+                X[:, j] if lam == 1 else stats.yeojohnson(X[:, j], lmbda=lam)
+                for j, lam in enumerate(lambdas)
+            ]
         )
 
 
@@ -204,7 +254,7 @@ class MDNRegressor(BaseMixtureRegressor):
         generalize better (on the inverted sinusoid, 1000 rows: test NLL
         1.368 against 1.397 without it, mean over 10 fresh draws). ``None``
         keeps the raw weights.
-    input_transform : {"yeo-johnson"} or None, default=None
+    input_transform : {"auto", "yeo-johnson"} or None, default="auto"
         A transform of each feature before the standardization. ``None``
         only standardizes. ``"yeo-johnson"`` first applies the Yeo-Johnson
         power transform (as :class:`~sklearn.preprocessing.PowerTransformer`)
@@ -212,12 +262,18 @@ class MDNRegressor(BaseMixtureRegressor):
         (:func:`scipy.stats.yeojohnson_normmax`, on the rows with positive
         ``sample_weight``, unweighted), which makes skewed features (ages,
         concentrations, counts with a long tail) closer to normal, so that
-        the network does not spend its units on a few extreme rows. The
-        exponents are ``input_lambdas_``. Unlike a ``Pipeline`` with a
+        the network does not spend its units on a few extreme rows.
+        ``"auto"`` transforms only the features whose sample skewness
+        (on the same rows, unweighted) exceeds 1 in magnitude (highly
+        skewed) and leaves the others as they are (exponent 1); without
+        such a feature the model is the one ``None`` fits (on the UCI
+        sets: concrete -0.14 nats, boston +0.01, the four others
+        unchanged; see the user guide). The exponents are
+        ``input_lambdas_``. Unlike a ``Pipeline`` with a
         ``PowerTransformer``, the estimator keeps its whole API
         (``score_samples(X, y)``, :meth:`predict_dist`, :meth:`sample`).
-        A memmap ``X`` is transformed into memory (one float64 copy), not
-        streamed from disk.
+        A memmap ``X`` with a transformed feature is transformed into
+        memory (one float64 copy), not streamed from disk.
     input_noise : float, default=0.0
         Standard deviation of Gaussian noise added to the standardized inputs
         of every training batch (noise regularization, Rothfuss et al. 2019).
@@ -276,9 +332,9 @@ class MDNRegressor(BaseMixtureRegressor):
         units of ``y`` (comparable with ``-score``); ``None`` without
         ``early_stopping``.
     input_lambdas_ : ndarray of shape (``n_features_in_``,) or None
-        The Yeo-Johnson exponent of each feature with
-        ``input_transform="yeo-johnson"`` (1 for a constant feature), else
-        ``None``.
+        The Yeo-Johnson exponent of each feature with ``input_transform``
+        set (1, the identity, for a constant feature, and with ``"auto"``
+        for a feature that is not highly skewed), else ``None``.
     x_mean_, x_scale_ : ndarray of shape (``n_features_in_``,)
         Standardization of the inputs (weighted by ``sample_weight``), after
         ``input_transform``.
@@ -353,7 +409,7 @@ class MDNRegressor(BaseMixtureRegressor):
         "patience": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "gradient_clip": [Interval(Real, 0, None, closed="neither"), None],
         "average_steps": [Interval(Integral, 1, None, closed="left"), None],
-        "input_transform": [StrOptions({"yeo-johnson"}), None],
+        "input_transform": [StrOptions({"auto", "yeo-johnson"}), None],
         "input_noise": [Interval(Real, 0, None, closed="left")],
         "target_noise": [Interval(Real, 0, None, closed="left")],
         "device": [str, torch.device],
@@ -384,7 +440,7 @@ class MDNRegressor(BaseMixtureRegressor):
         patience="auto",
         gradient_clip=None,
         average_steps=300,
-        input_transform=None,
+        input_transform="auto",
         input_noise=0.0,
         target_noise=0.0,
         device="cpu",
@@ -476,8 +532,10 @@ class MDNRegressor(BaseMixtureRegressor):
                 f"got {X.shape[1]} features and {y.shape[1]} outputs. Set "
                 "warm_start=False to fit from scratch."
             )
-        fitted_transform = (
-            None if getattr(self, "input_lambdas_", None) is None else "yeo-johnson"
+        fitted_transform = getattr(
+            self,
+            "_fitted_input_transform",
+            None if getattr(self, "input_lambdas_", None) is None else "yeo-johnson",
         )
         if reuse and fitted_transform != self.input_transform:
             raise ValueError(
@@ -490,18 +548,27 @@ class MDNRegressor(BaseMixtureRegressor):
             self.input_lambdas_ = (
                 None
                 if self.input_transform is None
-                else _fit_yeo_johnson(X, sample_weight)
+                else _fit_yeo_johnson(
+                    X, sample_weight, only_skewed=self.input_transform == "auto"
+                )
             )
+            self._fitted_input_transform = self.input_transform
         X = self._transform_inputs(X)
         if not reuse:
             self.x_mean_, self.x_scale_ = _weighted_moments(X, sample_weight)
             self.y_mean_, self.y_scale_ = _weighted_moments(y, sample_weight)
         return X, y, sample_weight, reuse
 
+    def _transforms_inputs(self):
+        """Whether ``input_lambdas_`` changes any feature."""
+        lambdas = getattr(self, "input_lambdas_", None)
+        return lambdas is not None and bool(np.any(lambdas != 1))
+
     def _transform_inputs(self, X):
         """``X`` after ``input_transform`` (before the standardization)."""
-        lambdas = getattr(self, "input_lambdas_", None)
-        return X if lambdas is None else _yeo_johnson(X, lambdas)
+        if not self._transforms_inputs():
+            return X
+        return _yeo_johnson(X, self.input_lambdas_)
 
     def _copy_preparation(self, other):
         """Take the validated sizes and standardization of ``other``'s data."""
@@ -510,6 +577,7 @@ class MDNRegressor(BaseMixtureRegressor):
             "feature_names_in_",
             "n_outputs_",
             "input_lambdas_",
+            "_fitted_input_transform",
             "x_mean_",
             "x_scale_",
             "y_mean_",
@@ -640,7 +708,7 @@ def fit_together(members, X, y, sample_weight, joint=False):
             member._copy_preparation(lead)
         ys = (yv - lead.y_mean_) / lead.y_scale_
         device = lead.device
-        if isinstance(X, np.memmap) and lead.input_lambdas_ is None:
+        if isinstance(X, np.memmap) and not lead._transforms_inputs():
             # Left on disk: batches are read and standardized as they come
             # (with input_transform, the transformed rows are in memory).
             Xs = StandardizedRows(Xv, lead.x_mean_, lead.x_scale_, device)

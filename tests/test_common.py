@@ -27,12 +27,16 @@ def _expected_failed_checks(estimator):
 
 @parametrize_with_checks(
     [
+        # Full batch, no held-out rows and no input transform (whose
+        # exponents are fitted on the rows with positive weight, unweighted):
+        # sample weights act exactly as repeated rows.
         MDNRegressor(
             n_components=2,
             hidden_layer_sizes=(8,),
             max_epochs=10,
             batch_size=None,
             early_stopping=False,
+            input_transform=None,
         ),
         MDNRegressor(n_components=2, hidden_layer_sizes=(8,), max_epochs=5),
         MDNRegressor(

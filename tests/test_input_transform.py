@@ -1,4 +1,4 @@
-"""MDNRegressor(input_transform="yeo-johnson"): skewed features made normal."""
+"""MDNRegressor(input_transform=...): skewed features made normal."""
 
 import numpy as np
 import pytest
@@ -38,9 +38,9 @@ def test_exponents_are_scikit_learn_s_and_the_inputs_are_standardized_after(skew
             for j, lam in enumerate(mdn.input_lambdas_)
         ]
     )
-    plain = MDNRegressor(**FAST).fit(Xt, y)
+    plain = MDNRegressor(input_transform=None, **FAST).fit(Xt, y)
     assert_allclose(mdn.score_samples(X, y), plain.score_samples(Xt, y), rtol=1e-5)
-    assert MDNRegressor(**FAST).fit(X, y).input_lambdas_ is None
+    assert MDNRegressor(input_transform=None, **FAST).fit(X, y).input_lambdas_ is None
 
 
 def test_sample_weights_of_zero_do_not_move_the_exponents(skewed):
@@ -90,12 +90,18 @@ def test_inputs_far_outside_the_training_data_stay_finite(skewed):
     assert np.all(np.isfinite(mdn.predict(far)))
 
 
-def test_a_memmap_is_transformed_as_in_memory_data(skewed, tmp_path):
+@pytest.mark.parametrize("transform", ["yeo-johnson", "auto"])
+@pytest.mark.parametrize("columns", [slice(None), slice(1, None)])
+def test_a_memmap_is_transformed_as_in_memory_data(
+    skewed, tmp_path, transform, columns
+):
+    # slice(1, None): no skewed feature, so "auto" streams the rows from disk.
     X, y = skewed
+    X = np.ascontiguousarray(X[:, columns])
     path = tmp_path / "X.npy"
     Xm = np.lib.format.open_memmap(path, mode="w+", dtype=np.float64, shape=X.shape)
     Xm[:] = X
-    params = dict(input_transform="yeo-johnson", **FAST)
+    params = dict(input_transform=transform, **FAST)
     from_disk = MDNRegressor(**params).fit(Xm, y)
     in_memory = MDNRegressor(**params).fit(X, y)
     assert_array_equal(from_disk.input_lambdas_, in_memory.input_lambdas_)
@@ -104,7 +110,7 @@ def test_a_memmap_is_transformed_as_in_memory_data(skewed, tmp_path):
 
 def test_a_changed_transform_on_warm_start_is_refused(skewed):
     X, y = skewed
-    mdn = MDNRegressor(warm_start=True, **FAST).fit(X, y)
+    mdn = MDNRegressor(input_transform=None, warm_start=True, **FAST).fit(X, y)
     before = mdn.predict(X)
     mdn.set_params(input_transform="yeo-johnson")
     with pytest.raises(ValueError, match="input_transform=None"):
@@ -112,3 +118,44 @@ def test_a_changed_transform_on_warm_start_is_refused(skewed):
     assert_array_equal(mdn.predict(X), before)
     with pytest.raises(ValueError, match="input_transform"):
         MDNRegressor(input_transform="box-cox").fit(X, y)
+
+
+def test_auto_transforms_only_the_markedly_skewed_features(skewed):
+    X, y = skewed
+    # Exponential (skewness 2), normal (about 0), constant.
+    mdn = MDNRegressor(input_transform="auto", **FAST).fit(X, y)
+    reference = PowerTransformer(standardize=False).fit(X[:, :1]).lambdas_
+    assert_allclose(mdn.input_lambdas_[0], reference[0], rtol=1e-6)
+    assert_array_equal(mdn.input_lambdas_[1:], [1.0, 1.0])
+    every = MDNRegressor(input_transform="yeo-johnson", **FAST).fit(X, y)
+    assert every.input_lambdas_[1] != 1.0
+    # The same model as "yeo-johnson" with the normal feature left alone.
+    Xt = X.copy()
+    Xt[:, 0] = stats.yeojohnson(X[:, 0], lmbda=mdn.input_lambdas_[0])
+    plain = MDNRegressor(input_transform=None, **FAST).fit(Xt, y)
+    assert_allclose(mdn.score_samples(X, y), plain.score_samples(Xt, y), rtol=1e-5)
+
+
+def test_auto_without_skewed_features_is_the_plain_model(skewed, tmp_path):
+    X, y = skewed
+    X = X[:, 1:]
+    auto = MDNRegressor(**FAST).fit(X, y)  # the default
+    assert_array_equal(auto.input_lambdas_, [1.0, 1.0])
+    plain = MDNRegressor(input_transform=None, **FAST).fit(X, y)
+    assert_array_equal(auto.predict(X), plain.predict(X))
+    auto.save(tmp_path / "auto.skmdn")
+    loaded = load(tmp_path / "auto.skmdn")
+    assert loaded.input_transform == "auto"
+    assert_array_equal(loaded.score_samples(X, y), auto.score_samples(X, y))
+
+
+def test_auto_and_yeo_johnson_are_not_swapped_on_warm_start(skewed):
+    X, y = skewed
+    mdn = MDNRegressor(input_transform="auto", warm_start=True, **FAST).fit(X, y)
+    before = mdn.predict(X)
+    mdn.set_params(input_transform="yeo-johnson")
+    with pytest.raises(ValueError, match="input_transform='auto'"):
+        mdn.fit(X, y)
+    assert_array_equal(mdn.predict(X), before)
+    mdn.set_params(input_transform="auto").fit(X, y)
+    assert mdn.n_iter_ > 0

@@ -108,6 +108,24 @@ def test_ensemble_file_from_before_early_stopping_loads_as_members(data, tmp_pat
     assert_array_equal(loaded.score_samples(X, y), ens.score_samples(X, y))
 
 
+def test_file_from_before_input_transform_loads_without_one(data, tmp_path):
+    # Models saved before input_transform (now "auto" by default) only
+    # standardized their inputs, and load as such.
+    X, y = data
+    mdn = MDNRegressor(input_transform=None, **FAST).fit(X, y)
+    mdn.save(tmp_path / "m.skmdn")
+
+    def older(manifest):
+        del manifest["model"]["params"]["input_transform"]
+        del manifest["model"]["fitted"]["input_lambdas_"]
+        return manifest
+
+    _rewrite(tmp_path / "m.skmdn", tmp_path / "old.skmdn", older)
+    loaded = load(tmp_path / "old.skmdn")
+    assert loaded.input_transform is None and loaded.input_lambdas_ is None
+    assert_array_equal(loaded.score_samples(X, y), mdn.score_samples(X, y))
+
+
 def test_unfitted_model_cannot_be_saved(tmp_path):
     from sklearn.exceptions import NotFittedError
 
