@@ -375,7 +375,7 @@ def test_ensemble_recipe_transforms_inputs_and_stops_together():
     # The plain ensemble keeps the defaults of both estimators.
     plain = uci_models.make_model("mdn-ensemble", 2, options, 40).estimator
     assert plain.early_stopping == "members" and plain.n_estimators == 5
-    assert plain.estimator.input_transform is None
+    assert plain.estimator.input_transform == "auto"
     # A run's own settings override the recipe's.
     options = uci_models.BenchmarkOptions(
         mdn_params={"input_transform": None, "ensemble__early_stopping": "members"}
