@@ -69,42 +69,28 @@ def _fit_yeo_johnson(X, sample_weight, only_skewed=False):
 def _column_skewness(X, keep=None):
     """Sample skewness of each column (``scipy.stats.skew``'s, biased).
 
-    Two passes over the rows (``keep`` selects them), a chunk at a time, so
-    that a memmap is read from disk once per pass, not once per column. A
-    constant column has skewness 0. The chunks are an eighth of the
+    The mean and standard deviation are ``_weighted_moments``'s of the rows
+    ``keep`` selects (a constant column has a unit scale, so skewness 0);
+    the third moment takes one more pass, a chunk at a time, so that a
+    memmap is read from disk, not copied. Its chunks are an eighth of the
     standardization's: two float64 buffers of them stay well below the
     memory of a fit.
     """
+    mean, scale = _weighted_moments(X, None if keep is None else keep.astype(float))
     step = max(CHUNK_ROWS // 8, 1)
-    chunks = [slice(s, s + step) for s in range(0, len(X), step)]
-
-    def rows(chunk):
-        block = np.asarray(X[chunk], dtype=np.float64)
-        return block if keep is None else block[keep[chunk]]
-
-    n = (
-        sum(int(np.count_nonzero(keep[c])) for c in chunks)
-        if keep is not None
-        else len(X)
-    )
-    mean = sum(rows(c).sum(0) for c in chunks) / n
-    m2 = np.zeros(X.shape[1])
     m3 = np.zeros(X.shape[1])
-    for chunk in chunks:
-        # Two chunk-sized buffers at a time (a copy: the in-place steps must
-        # not write into X).
-        d = np.array(X[chunk], dtype=np.float64)
+    for start in range(0, len(X), step):
+        rows = slice(start, start + step)
+        # A copy: the in-place steps must not write into X.
+        z = np.array(X[rows], dtype=np.float64)
         if keep is not None:
-            d = d[keep[chunk]]
-        d -= mean
-        d2 = d * d
-        m2 += d2.sum(0)
-        d2 *= d
-        m3 += d2.sum(0)
-    m2, m3 = m2 / n, m3 / n
-    spread = m2 > (np.finfo(np.float64).eps * np.maximum(np.abs(mean), 1.0)) ** 2
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(spread, m3 / np.where(spread, m2, 1.0) ** 1.5, 0.0)
+            z = z[keep[rows]]
+        z -= mean
+        z /= scale
+        cube = z * z
+        cube *= z
+        m3 += cube.sum(0)
+    return m3 / (len(X) if keep is None else np.count_nonzero(keep))
 
 
 def _yeo_johnson(X, lambdas):
