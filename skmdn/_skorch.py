@@ -1060,7 +1060,8 @@ class MemberTraining(Callback):
                 log_prob = log_prob.reshape(module.n_active, -1)  # [M, B]
                 raw = log_prob
                 if w is not None:
-                    log_prob = log_prob * w.reshape(log_prob.shape)
+                    # [M, B] weights, or [B] of rows that every network shares
+                    log_prob = log_prob * w.reshape(-1, log_prob.shape[-1])
                 total = total - log_prob.sum(-1)
                 if per_row:
                     pieces.append((log_prob if weighted else raw).double())

@@ -483,6 +483,28 @@ def test_restarts_keep_the_best_validation_nll_and_are_reproducible(sinusoid):
     assert isinstance(restarts.net_.module_, type(single.net_.module_))
 
 
+def test_restarts_take_sample_weights_in_one_full_batch():
+    # Few rows: every restart trains on one full batch and shares the
+    # validation rows, whose weights are one per row, not one per network.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 2))
+    y = X[:, 0] + rng.normal(size=40)
+    w = rng.uniform(0.5, 2.0, size=40)
+    for batch_size in (64, None):
+        params = dict(max_epochs=10, batch_size=batch_size, random_state=0)
+        restarts = MDNRegressor(n_init=3, **params).fit(X, y, sample_weight=w)
+        training = dict(restarts.net_.callbacks_)["mdn_training"]
+        assert training.best_nll_.shape == (3,)
+        assert np.all(np.isfinite(training.best_nll_))
+        # The kept network's validation NLL is the weighted one: what the
+        # weighted score of the validation rows gives.
+        _, _, valid = restarts._draw_split(len(X))
+        assert valid.size == 4
+        assert restarts.best_validation_nll_ == pytest.approx(
+            -restarts.score(X[valid], y[valid], sample_weight=w[valid]), rel=1e-4
+        )
+
+
 def test_verbose_reports_the_best_epoch_in_the_units_of_y(sinusoid, capsys):
     X, y = sinusoid
     mdn = MDNRegressor(n_components=2, verbose=1, **{**FAST, "max_epochs": 5})
