@@ -65,7 +65,9 @@ class MDNEnsembleRegressor(BaseMixtureRegressor):
     Parameters
     ----------
     estimator : MDNRegressor or None, default=None
-        The member to clone; ``None`` uses ``MDNRegressor()``.
+        The member to clone; ``None`` uses ``MDNRegressor()``. A member's
+        ``n_init="auto"`` is 1 here: the average dilutes a member in a poor
+        optimum, and more members do what restarts would.
     n_estimators : int, default=5
         Number of members.
     early_stopping : {"members", "ensemble"}, default="members"
@@ -75,7 +77,8 @@ class MDNEnsembleRegressor(BaseMixtureRegressor):
         ``"ensemble"``: they share one validation split (drawn as the first
         member's) and all stop when the ensemble's validation NLL has not
         improved for the member's ``patience`` epochs, each keeping its
-        weights of the ensemble's best epoch; needs ``n_init=1``. Ignored
+        weights of the ensemble's best epoch; needs ``n_init=1`` (or
+        ``"auto"``). Ignored
         for other estimators and for members without early stopping.
     n_jobs : int or None, default=None
         For members that are not :class:`MDNRegressor`: fitted in parallel
@@ -150,7 +153,7 @@ class MDNEnsembleRegressor(BaseMixtureRegressor):
             and isinstance(base, MDNRegressor)
             and base.early_stopping
         )
-        if joint and base.n_init != 1:
+        if joint and base.n_init not in (1, "auto"):
             raise ValueError(
                 f"early_stopping='ensemble' stops the members together at the "
                 f"ensemble's best epoch, which leaves no restarts to select: "
@@ -162,7 +165,9 @@ class MDNEnsembleRegressor(BaseMixtureRegressor):
         members = [clone(base).set_params(random_state=int(s)) for s in seeds]
         if isinstance(base, MDNRegressor):
             # All members train together as one stacked network.
-            self.estimators_ = fit_together(members, X, y, sample_weight, joint=joint)
+            self.estimators_ = fit_together(
+                members, X, y, sample_weight, joint=joint, ensemble=True
+            )
         else:
             self.estimators_ = Parallel(n_jobs=self.n_jobs)(
                 delayed(_fit_member)(m, X, y, sample_weight) for m in members

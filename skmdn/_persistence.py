@@ -34,7 +34,7 @@ MANIFEST = "skmdn-model.json"
 # Fitted attributes of an MDNRegressor, as arrays or scalars.
 _ARRAYS = ("x_mean_", "x_scale_", "y_mean_", "y_scale_")
 _SCALARS = ("n_features_in_", "n_outputs_", "n_iter_", "best_epoch_")
-_OPTIONAL = ("best_validation_nll_", "batch_size_", "patience_")
+_OPTIONAL = ("best_validation_nll_", "n_init_", "batch_size_", "patience_")
 _ENSEMBLE_OPTIONAL = ("best_epoch_", "best_validation_nll_")
 # Parameters that are not data: training-time objects, not saved.
 _NOT_SAVED = {"callbacks": None}
@@ -291,6 +291,8 @@ def _restore_params(params):
     # Files from before input_transform (whose default is now "auto") hold
     # models that only standardize their inputs.
     params.setdefault("input_transform", None)
+    # Files from before n_init (now "auto") hold a single network's model.
+    params.setdefault("n_init", 1)
     if isinstance(params.get("hidden_layer_sizes"), list):
         params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
     return params
@@ -342,6 +344,9 @@ def _build_regressor(model, read_weights):
         if isinstance(value, float) and not math.isfinite(value):
             raise ValueError(f"{name} must be finite")
         setattr(mdn, name, value)
+    if mdn.n_init_ is None and mdn.n_init != "auto":
+        # Files from before n_init_ was recorded: n_init was an int then.
+        mdn.n_init_ = mdn.n_init
     # The net is built as fit builds it, on the CPU, and only holds the
     # saved network: it is not trained again, so any resolved schedule does.
     params = mdn.get_params(deep=False)

@@ -183,3 +183,17 @@ def test_ensemble_stopping_refuses_members_with_restarts(sinusoid):
         MDNEnsembleRegressor(early_stopping="joint").fit(X, y)
     ens = MDNEnsembleRegressor(member, n_estimators=2)
     assert len(ens.fit(X, y).estimators_) == 2
+    assert [m.n_init_ for m in ens.estimators_] == [2, 2]
+
+
+def test_ensemble_members_with_auto_restarts_train_one_network_each(sinusoid):
+    # The average dilutes a poor member: "auto" is one network per member,
+    # also when they are stopped together.
+    X, y = sinusoid
+    for stopping in ("members", "ensemble"):
+        ens = MDNEnsembleRegressor(
+            MDNRegressor(**FAST), n_estimators=2, early_stopping=stopping
+        ).fit(X, y)
+        assert [m.n_init_ for m in ens.estimators_] == [1, 1]
+        training = dict(ens.estimators_[0].net_.callbacks_)["mdn_training"]
+        assert training.best_nll_.shape == (2,)

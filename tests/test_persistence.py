@@ -126,6 +126,34 @@ def test_file_from_before_input_transform_loads_without_one(data, tmp_path):
     assert_array_equal(loaded.score_samples(X, y), mdn.score_samples(X, y))
 
 
+def test_restarts_used_are_saved_and_old_files_take_their_n_init(data, tmp_path):
+    X, y = data
+    mdn = MDNRegressor(**FAST).fit(X, y)
+    assert mdn.n_init == "auto" and mdn.n_init_ == 3
+    mdn.save(tmp_path / "m.skmdn")
+    loaded = load(tmp_path / "m.skmdn")
+    assert loaded.n_init == "auto" and loaded.n_init_ == 3
+
+    def without_n_init_(manifest):
+        manifest["model"]["params"]["n_init"] = 1
+        del manifest["model"]["fitted"]["n_init_"]
+        return manifest
+
+    _rewrite(tmp_path / "m.skmdn", tmp_path / "old.skmdn", without_n_init_)
+    assert load(tmp_path / "old.skmdn").n_init_ == 1
+
+    def without_n_init(manifest):
+        del manifest["model"]["params"]["n_init"]
+        del manifest["model"]["fitted"]["n_init_"]
+        return manifest
+
+    # Files from before n_init hold one network.
+    _rewrite(tmp_path / "m.skmdn", tmp_path / "older.skmdn", without_n_init)
+    older = load(tmp_path / "older.skmdn")
+    assert older.n_init == 1 and older.n_init_ == 1
+    assert_array_equal(older.score_samples(X, y), mdn.score_samples(X, y))
+
+
 def test_unfitted_model_cannot_be_saved(tmp_path):
     from sklearn.exceptions import NotFittedError
 

@@ -344,6 +344,7 @@ def test_predict_proba_density_evaluates_a_grid_per_row(fitted, sinusoid):
         ({"n_init": 0}, "n_init"),
         ({"n_init": 2.5}, "n_init"),
         ({"n_init": "3"}, "n_init"),
+        ({"n_init": "best"}, "n_init"),
         ({"n_init": True}, "n_init.*not a bool"),
         ({"n_components": True}, "n_components.*not a bool"),
     ],
@@ -483,6 +484,27 @@ def test_restarts_keep_the_best_validation_nll_and_are_reproducible(sinusoid):
     assert isinstance(restarts.net_.module_, type(single.net_.module_))
 
 
+def test_auto_restarts_are_three_on_small_data_and_one_from_2000_rows(sinusoid):
+    X, y = sinusoid
+    params = dict(n_components=2, hidden_layer_sizes=(8,), max_epochs=5)
+    auto = MDNRegressor(**params, random_state=0).fit(X, y)
+    assert auto.n_init == "auto" and auto.n_init_ == 3
+    training = dict(auto.net_.callbacks_)["mdn_training"]
+    assert training.best_nll_.shape == (3,)
+    # The same networks as asking for three.
+    three = MDNRegressor(**params, n_init=3, random_state=0).fit(X, y)
+    assert three.n_init_ == 3
+    assert_array_equal(auto.predict(X[:20]), three.predict(X[:20]))
+    X_big, y_big = make_inverted_sinusoid(2000, random_state=1)
+    big = MDNRegressor(**{**params, "max_epochs": 1}, random_state=0)
+    big.fit(X_big, y_big)
+    assert big.n_init_ == 1
+    assert dict(big.net_.callbacks_)["mdn_training"].best_nll_.shape == (1,)
+    assert (
+        MDNRegressor(**params, n_init=2, random_state=0).fit(X_big[:50], y_big[:50])
+    ).n_init_ == 2
+
+
 def test_restarts_take_sample_weights_in_one_full_batch():
     # Few rows: every restart trains on one full batch and shares the
     # validation rows, whose weights are one per row, not one per network.
@@ -529,6 +551,7 @@ def test_weight_averaging_keeps_a_running_average_of_the_iterates(sinusoid):
     X, y = sinusoid
     params = dict(
         n_components=2,
+        n_init=1,
         hidden_layer_sizes=(8,),
         batch_size=None,
         early_stopping=False,
