@@ -63,6 +63,8 @@ SEED_PARAMS = dict(
     lr=1e-3,
     early_stopping=False,
     lr_schedule=None,
+    # The loops train one network (n_init="auto" would train three here).
+    n_init=1,
     # The loops take raw steps: weight averaging (on by default) is work
     # they do not do.
     average_steps=None,
