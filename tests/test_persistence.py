@@ -115,13 +115,8 @@ def test_file_from_before_input_transform_loads_without_one(data, tmp_path):
     mdn = MDNRegressor(input_transform=None, **FAST).fit(X, y)
     mdn.save(tmp_path / "m.skmdn")
 
-    def older(manifest):
-        del manifest["model"]["params"]["input_transform"]
-        del manifest["model"]["fitted"]["input_lambdas_"]
-        return manifest
-
-    _rewrite(tmp_path / "m.skmdn", tmp_path / "old.skmdn", older)
-    loaded = load(tmp_path / "old.skmdn")
+    src, old = tmp_path / "m.skmdn", tmp_path / "old.skmdn"
+    loaded = load(_older(src, old, ["input_transform"], ["input_lambdas_"]))
     assert loaded.input_transform is None and loaded.input_lambdas_ is None
     assert_array_equal(loaded.score_samples(X, y), mdn.score_samples(X, y))
 
@@ -134,22 +129,14 @@ def test_restarts_used_are_saved_and_old_files_take_their_n_init(data, tmp_path)
     loaded = load(tmp_path / "m.skmdn")
     assert loaded.n_init == "auto" and loaded.n_init_ == 3
 
-    def without_n_init_(manifest):
-        manifest["model"]["params"]["n_init"] = 1
-        del manifest["model"]["fitted"]["n_init_"]
-        return manifest
-
-    _rewrite(tmp_path / "m.skmdn", tmp_path / "old.skmdn", without_n_init_)
-    assert load(tmp_path / "old.skmdn").n_init_ == 1
-
-    def without_n_init(manifest):
-        del manifest["model"]["params"]["n_init"]
-        del manifest["model"]["fitted"]["n_init_"]
-        return manifest
-
+    # Files from before n_init_ was saved had an int n_init.
+    old = _older(
+        tmp_path / "m.skmdn", tmp_path / "old.skmdn", fitted=["n_init_"], n_init=1
+    )
+    assert load(old).n_init_ == 1
     # Files from before n_init hold one network.
-    _rewrite(tmp_path / "m.skmdn", tmp_path / "older.skmdn", without_n_init)
-    older = load(tmp_path / "older.skmdn")
+    oldest = tmp_path / "oldest.skmdn"
+    older = load(_older(tmp_path / "m.skmdn", oldest, ["n_init"], ["n_init_"]))
     assert older.n_init == 1 and older.n_init_ == 1
     assert_array_equal(older.score_samples(X, y), mdn.score_samples(X, y))
 
@@ -159,6 +146,22 @@ def test_unfitted_model_cannot_be_saved(tmp_path):
 
     with pytest.raises(NotFittedError):
         MDNRegressor().save(tmp_path / "x.skmdn")
+
+
+def _older(path, out, params=(), fitted=(), **set_params):
+    """Copy a model file without some of its parameters and fitted values
+    (as files written before they existed), or with other parameters."""
+
+    def edit(manifest):
+        model = manifest["model"]
+        for name in params:
+            del model["params"][name]
+        for name in fitted:
+            del model["fitted"][name]
+        model["params"].update(set_params)
+        return manifest
+
+    return _rewrite(path, out, edit)
 
 
 def _rewrite(path, out, manifest=None, members=None):
