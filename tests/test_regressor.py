@@ -300,7 +300,10 @@ def test_warm_start_continues_from_the_previous_weights(sinusoid):
     )
     mdn = MDNRegressor(**params, warm_start=True).fit(X, y)
     last = mdn.net_.history[-1, "train_loss"]
+    assert mdn.n_init_ == 3
     mdn.fit(X, y)
+    # The kept network goes on alone: no restarts from the same weights.
+    assert mdn.n_init_ == 1
     cold_first = MDNRegressor(**params).fit(X, y).net_.history[0, "train_loss"]
     assert mdn.net_.history[0, "train_loss"] == pytest.approx(last, abs=0.05)
     assert cold_first > last + 0.1
