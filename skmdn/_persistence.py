@@ -17,6 +17,7 @@ list) and its parameters, and only then fills in numbers.
 
 from __future__ import annotations
 
+import copy
 import io
 import json
 import math
@@ -186,8 +187,17 @@ def _describe(estimator, networks):
         fitted[name] = None if value is None else _plain(value)
     lambdas = getattr(estimator, "input_lambdas_", None)
     fitted["input_lambdas_"] = None if lambdas is None else lambdas.tolist()
-    fitted["network"] = len(networks)
-    networks.append(estimator.net_.module_)
+    shares = getattr(estimator, "restart_weights_", None)
+    fitted["restart_weights_"] = None if shares is None else shares.tolist()
+    module = estimator.net_.module_
+    kept = getattr(module, "networks", None)
+    if kept is None:
+        fitted["network"] = len(networks)
+        networks.append(module)
+    else:
+        # Stacked restarts: one weights file per kept network.
+        fitted["network"] = list(range(len(networks), len(networks) + len(kept)))
+        networks.extend(kept)
     return {"class": "MDNRegressor", "params": _params(estimator), "fitted": fitted}
 
 
@@ -291,8 +301,10 @@ def _restore_params(params):
     # Files from before input_transform (whose default is now "auto") hold
     # models that only standardize their inputs.
     params.setdefault("input_transform", None)
-    # Files from before n_init (now "auto") hold a single network's model.
+    # Files from before n_init (now "auto") hold a single network's model,
+    # and files from before restarts kept the best restart.
     params.setdefault("n_init", 1)
+    params.setdefault("restarts", "best")
     if isinstance(params.get("hidden_layer_sizes"), list):
         params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
     return params
@@ -311,6 +323,7 @@ def _set_common(estimator, fitted):
 def _build_regressor(model, read_weights):
     from ._regressor import MDNRegressor
     from ._skorch import build_net, select_member
+    from ._stacked import MixtureOfNetworks
 
     if model.get("class") != "MDNRegressor":
         raise ValueError(f"an ensemble member is a {model.get('class')!r}")
@@ -361,15 +374,50 @@ def _build_regressor(model, read_weights):
     )
     net.set_params(device="cpu")
     net.initialize()
-    state = read_weights(int(fitted["network"]))
-    try:
-        net.module_.network.load_state_dict(state)
-    except RuntimeError as exc:  # missing, unexpected or misshapen tensors
-        raise ValueError(f"the weights do not fit the network: {exc}") from None
+    indices = fitted["network"]
+    several = isinstance(indices, list)
+    indices = indices if several else [indices]
+    shares = _restart_weights(fitted.get("restart_weights_"), mdn.n_init_)
+    mdn.restart_weights_ = shares
+    if several and (shares is None or np.count_nonzero(shares) != len(indices)):
+        raise ValueError(
+            "restart_weights_ must give a positive weight to each of the "
+            f"{len(indices)} saved networks"
+        )
+    template = net.module_.network
+    networks = []
+    for i in indices:
+        network = copy.deepcopy(template)
+        try:
+            network.load_state_dict(read_weights(int(i)))
+        except RuntimeError as exc:  # missing, unexpected or misshapen tensors
+            raise ValueError(f"the weights do not fit the network: {exc}") from None
+        networks.append(network)
+    net.module_.network = networks[0]
     select_member(net, 0)
+    if several:
+        net.module_ = MixtureOfNetworks(networks, shares[shares > 0])
     net.module_.eval()
     mdn.net_ = net
     return mdn
+
+
+def _restart_weights(value, n_init):
+    """``restart_weights_`` as saved (``None`` in files from before it)."""
+    if value is None:
+        return None
+    shares = np.asarray(value, dtype=np.float64)
+    if (
+        shares.ndim != 1
+        or (n_init is not None and len(shares) != n_init)
+        or not np.all(np.isfinite(shares))
+        or np.any(shares < 0)
+        or not np.isclose(shares.sum(), 1.0)
+    ):
+        raise ValueError(
+            "restart_weights_ must be n_init_ non-negative numbers summing to 1"
+        )
+    return shares
 
 
 def _read_weights(archive, i):

@@ -38,6 +38,7 @@ from skorch.history import History
 from skorch.utils import TeeGenerator
 from torch.optim import optimizer as _torch_optimizer
 
+from ._distributions._kernels import row_chunks
 from ._module import (
     MixtureDensityNetwork,
     MixtureNLLLoss,
@@ -47,6 +48,7 @@ from ._module import (
 )
 from ._stacked import (
     MemberNLLLoss,
+    MixtureOfNetworks,
     SingleMixtureNetwork,
     StackedMixtureNetwork,
     StackedNLLLoss,
@@ -61,7 +63,10 @@ __all__ = [
     "TensorDataset",
     "build_net",
     "forward_mixture",
+    "keep_members",
+    "member_log_probs",
     "select_member",
+    "stacking_weights",
 ]
 
 # Rows per chunk at prediction and validation time, and of the rows one
@@ -1501,6 +1506,74 @@ def select_member(net, member=None, stack=None):
     net.module_ = stack.member(m)
     net.criterion_ = MixtureNLLLoss()
     return training
+
+
+# A restart whose stacking weight is below this is dropped from the mixture
+# (and the others' weights renormalized): it would cost prediction time for
+# at most this fraction of the density.
+MIN_STACKING_WEIGHT = 1e-3
+
+
+def stacking_weights(log_probs, sample_weight=None, max_iter=1000, tol=1e-9):
+    """Mixture weights of several models that maximize a held-out likelihood.
+
+    ``log_probs[m, i]`` is model ``m``'s log-density of row ``i``. Returns
+    the weights ``w`` (on the simplex) maximizing ``sum_i s_i log sum_m w_m
+    p_m(y_i | x_i)``, the stacking of predictive distributions (Yao et al.,
+    2018), found by EM from equal weights: the likelihood is concave in
+    ``w``, and each step increases it. Weights below
+    ``MIN_STACKING_WEIGHT`` are set to zero and the rest renormalized.
+    """
+    log_probs = np.asarray(log_probs, dtype=np.float64)
+    n_models = len(log_probs)
+    if sample_weight is None:
+        s = np.full(log_probs.shape[1], 1.0 / log_probs.shape[1])
+    else:
+        s = np.asarray(sample_weight, dtype=np.float64)
+        s = s / s.sum()
+    w = np.full(n_models, 1.0 / n_models)
+    for _ in range(max_iter):
+        with np.errstate(divide="ignore"):
+            joint = log_probs + np.log(w)[:, None]
+        resp = np.exp(joint - logsumexp(joint, axis=0))
+        new = resp @ s
+        done = np.max(np.abs(new - w)) < tol
+        w = new
+        if done:
+            break
+    w[w < MIN_STACKING_WEIGHT] = 0.0
+    return w / w.sum()
+
+
+def member_log_probs(stack, members, X, y):
+    """Log-density of each row of ``(X, y)`` under each of ``members``.
+
+    ``X`` holds standardized rows (a tensor or :class:`StandardizedRows`),
+    ``y`` standardized targets (a tensor). Returns a float64 array of shape
+    ``(len(members), len(X))``.
+    """
+    out = np.empty((len(members), len(X)))
+    for j, m in enumerate(members):
+        module = stack.member(m)
+        module.eval()
+        with torch.inference_mode():
+            for rows in row_chunks(len(X), 1, CHUNK_ROWS):
+                lp = mixture_log_prob(module(X[rows]), y[rows])
+                out[j, rows] = lp.double().cpu().numpy()
+    return out
+
+
+def keep_members(net, members, shares, stack):
+    """Put the mixture of ``members`` of ``stack`` into ``net``.
+
+    ``shares`` are their weights (positive); one member is put in as
+    :func:`select_member` does, several as a :class:`MixtureOfNetworks`.
+    """
+    if len(members) == 1:
+        return select_member(net, members[0], stack)
+    net.module_ = MixtureOfNetworks([stack.member(m) for m in members], shares)
+    net.criterion_ = MixtureNLLLoss()
+    return dict(net.callbacks_)["mdn_training"]
 
 
 def forward_mixture(module, X, num_threads=None):

@@ -44,6 +44,7 @@ from ._module import (
 
 __all__ = [
     "MemberNLLLoss",
+    "MixtureOfNetworks",
     "SingleMixtureNetwork",
     "StackedMixtureNetwork",
     "StackedNLLLoss",
@@ -203,13 +204,29 @@ class StackedMixtureNetwork(nn.Module):
                 linear.bias.copy_(state[n_layers + i][0])
         return net.to(self.weights[0].device)
 
-    def load_member(self, module: MixtureDensityNetwork) -> None:
-        """Start every member from the weights of ``module`` (warm start)."""
+    def load_member(self, module) -> None:
+        """Start the members from the weights of ``module`` (warm start).
+
+        A :class:`MixtureDensityNetwork` starts every member; a
+        :class:`MixtureOfNetworks` of ``n_members`` networks starts member
+        ``m`` from its network ``m``.
+        """
         self.set_active(None)
+        networks = getattr(module, "networks", None)
+        if networks is not None and len(networks) != self.n_members:
+            raise RuntimeError(
+                f"{len(networks)} networks do not fit a stack of {self.n_members}"
+            )
         with torch.no_grad():
-            for i, linear in enumerate(_linears(module)):
-                self.weights[i].copy_(linear.weight.T.expand_as(self.weights[i]))
-                self.biases[i].copy_(linear.bias.expand_as(self.biases[i]))
+            if networks is None:
+                for i, linear in enumerate(_linears(module)):
+                    self.weights[i].copy_(linear.weight.T.expand_as(self.weights[i]))
+                    self.biases[i].copy_(linear.bias.expand_as(self.biases[i]))
+                return
+            for m, net in enumerate(networks):
+                for i, linear in enumerate(_linears(net)):
+                    self.weights[i][m].copy_(linear.weight.T)
+                    self.biases[i][m].copy_(linear.bias[None, :])
 
     def member_state(self, m: int) -> list[torch.Tensor]:
         """Copies of member ``m``'s parameters (to restore it later)."""
@@ -225,6 +242,47 @@ class StackedMixtureNetwork(nn.Module):
         with torch.no_grad():
             for p, saved in zip(tensors, state):
                 p[i].copy_(saved)
+
+
+class MixtureOfNetworks(nn.Module):
+    """Trained networks of one architecture, predicting one mixture.
+
+    The mixture has the components of every network, each network's mixing
+    weights multiplied by its share: what ``MDNRegressor(restarts="stack")``
+    keeps of its restarts.
+
+    Parameters
+    ----------
+    networks : list of MixtureDensityNetwork
+        The networks, of the same architecture.
+    shares : sequence of float
+        One positive share per network; normalized to sum to one.
+    """
+
+    def __init__(self, networks, shares):
+        super().__init__()
+        shares = torch.as_tensor(shares, dtype=torch.float64)
+        if len(networks) < 1 or shares.shape != (len(networks),):
+            raise ValueError("one share per network is needed")
+        if not bool(torch.all(shares > 0)):
+            raise ValueError(f"the shares must be positive; got {shares.tolist()}")
+        self.networks = nn.ModuleList(networks)
+        log_shares = torch.log(shares / shares.sum()).float()
+        device = next(networks[0].parameters()).device
+        self.register_buffer("log_shares", log_shares.to(device))
+        template = networks[0]
+        for name in ("n_features", "n_outputs", "covariance_type", "min_scale"):
+            setattr(self, name, getattr(template, name))
+        self.n_components = sum(net.n_components for net in networks)
+
+    def forward(self, X: torch.Tensor) -> MixtureOutput:
+        outputs = [net(X) for net in self.networks]
+        log_weights = torch.cat(
+            [out.log_weights + s for out, s in zip(outputs, self.log_shares)], dim=1
+        )
+        means = torch.cat([out.means for out in outputs], dim=1)
+        scales = torch.cat([out.scales for out in outputs], dim=1)
+        return MixtureOutput(log_weights, means, scales)
 
 
 class SingleMixtureNetwork(nn.Module):

@@ -36,8 +36,10 @@ def test_shapes_of_every_method(fitted, data):
     assert_allclose(density[:, 0], fitted.predict_proba_density(X[:n], y[:n]))
     dist = fitted.predict_dist(X[:n])
     assert isinstance(dist, MultivariateMixtureDistribution)
-    assert dist.means.shape == (n, 2, d)
-    assert dist.covariances.shape == (n, 2, d, d)
+    # Two components per network the model kept (stacked restarts).
+    k = 2 * np.count_nonzero(fitted.restart_weights_)
+    assert dist.means.shape == (n, k, d)
+    assert dist.covariances.shape == (n, k, d, d)
     assert isinstance(dist.marginal(1), MixtureDistribution)
 
 

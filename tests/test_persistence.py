@@ -123,22 +123,82 @@ def test_file_from_before_input_transform_loads_without_one(data, tmp_path):
 
 def test_restarts_used_are_saved_and_old_files_take_their_n_init(data, tmp_path):
     X, y = data
-    mdn = MDNRegressor(**FAST).fit(X, y)
+    mdn = MDNRegressor(**FAST, restarts="best").fit(X, y)
     assert mdn.n_init == "auto" and mdn.n_init_ == 3
     mdn.save(tmp_path / "m.skmdn")
     loaded = load(tmp_path / "m.skmdn")
     assert loaded.n_init == "auto" and loaded.n_init_ == 3
 
-    # Files from before n_init_ was saved had an int n_init.
+    # Files from before n_init_ was saved had an int n_init (and kept the
+    # best restart, without restart_weights_).
+    new = ["restart_weights_"]
     old = _older(
-        tmp_path / "m.skmdn", tmp_path / "old.skmdn", fitted=["n_init_"], n_init=1
+        tmp_path / "m.skmdn",
+        tmp_path / "old.skmdn",
+        ["restarts"],
+        ["n_init_", *new],
+        n_init=1,
     )
     assert load(old).n_init_ == 1
     # Files from before n_init hold one network.
     oldest = tmp_path / "oldest.skmdn"
-    older = load(_older(tmp_path / "m.skmdn", oldest, ["n_init"], ["n_init_"]))
+    older = load(
+        _older(tmp_path / "m.skmdn", oldest, ["n_init", "restarts"], ["n_init_", *new])
+    )
     assert older.n_init == 1 and older.n_init_ == 1
     assert_array_equal(older.score_samples(X, y), mdn.score_samples(X, y))
+
+
+def test_stacked_restarts_round_trip_and_tampered_weights_are_refused(data, tmp_path):
+    X, y = data
+    mdn = MDNRegressor(**{**FAST, "max_epochs": 15}, n_init=5).fit(X, y)
+    kept = np.flatnonzero(mdn.restart_weights_)
+    assert len(kept) > 1, "the test needs a model of several networks"
+    path = tmp_path / "stacked.skmdn"
+    mdn.save(path)
+    with zipfile.ZipFile(path) as archive:
+        names = {n for n in archive.namelist() if n.startswith("network-")}
+    assert len(names) == len(kept)
+    loaded = load(path)
+    assert loaded.restarts == "stack"
+    assert_array_equal(loaded.restart_weights_, mdn.restart_weights_)
+    assert len(loaded.net_.module_.networks) == len(kept)
+    for a, b in zip(_every_prediction(mdn, X, y), _every_prediction(loaded, X, y)):
+        assert_array_equal(a, b)
+    # A loaded model continues its networks on a warm start.
+    loaded.set_params(warm_start=True, max_epochs=2).fit(X, y)
+    assert loaded.n_init_ == len(kept)
+
+    def weights(value):
+        def edit(m):
+            fitted = {**m["model"]["fitted"], "restart_weights_": value}
+            return {**m, "model": {**m["model"], "fitted": fitted}}
+
+        return edit
+
+    one = np.eye(5)[kept[0]].tolist()
+    for i, (value, match) in enumerate(
+        [
+            ([0.5, 0.6, -0.1, 0.0, 0.0], "restart_weights_ must be"),
+            ([0.5, 0.5], "restart_weights_ must be"),
+            ([1.0, float("nan"), 0.0, 0.0, 0.0], "restart_weights_ must be"),
+            (one, "a positive weight to each of the"),
+            (None, "a positive weight to each of the"),
+        ]
+    ):
+        bad = _rewrite(path, tmp_path / f"bad{i}.skmdn", manifest=weights(value))
+        with pytest.raises(ValueError, match=match):
+            load(bad)
+
+
+def test_file_from_before_restarts_loads_as_keeping_the_best(data, tmp_path):
+    X, y = data
+    mdn = MDNRegressor(**FAST, n_init=3, restarts="best").fit(X, y)
+    mdn.save(tmp_path / "m.skmdn")
+    path = tmp_path / "old.skmdn"
+    old = load(_older(tmp_path / "m.skmdn", path, ["restarts"], ["restart_weights_"]))
+    assert old.restarts == "best" and old.restart_weights_ is None
+    assert_array_equal(old.score_samples(X, y), mdn.score_samples(X, y))
 
 
 def test_unfitted_model_cannot_be_saved(tmp_path):

@@ -1,3 +1,4 @@
+import copy
 import io
 import pickle
 
@@ -6,6 +7,7 @@ import pytest
 import torch
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.integrate import trapezoid
+from scipy.special import logsumexp
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV, cross_val_score
@@ -14,6 +16,7 @@ from sklearn.preprocessing import StandardScaler
 from skorch.callbacks import Callback, LRScheduler
 
 from skmdn import MDNEnsembleRegressor, MDNRegressor, MixtureDistribution
+from skmdn._skorch import stacking_weights
 from skmdn.datasets import make_inverted_sinusoid
 
 from .conftest import FAST
@@ -78,7 +81,9 @@ def test_predict_dist_parameters_in_user_units(fitted, sinusoid):
     X, _ = sinusoid
     dist = fitted.predict_dist(X[:7])
     assert isinstance(dist, MixtureDistribution)
-    assert dist.weights.shape == dist.means.shape == dist.scales.shape == (7, 3)
+    # Three components per network the model kept (stacked restarts).
+    k = 3 * np.count_nonzero(fitted.restart_weights_)
+    assert dist.weights.shape == dist.means.shape == dist.scales.shape == (7, k)
     assert_allclose(dist.weights.sum(axis=1), 1.0)
     assert (dist.scales >= fitted.min_scale * fitted.y_scale_[0] * (1 - 1e-6)).all()
     assert_allclose(fitted.predict(X[:7]), dist.mean())
@@ -273,6 +278,7 @@ def test_early_stopping_restores_the_best_epoch(sinusoid):
     X, y = sinusoid
     mdn = MDNRegressor(
         n_components=2,
+        n_init=1,
         hidden_layer_sizes=(16,),
         max_epochs=2000,
         patience=5,
@@ -298,13 +304,14 @@ def test_warm_start_continues_from_the_previous_weights(sinusoid):
         early_stopping=False,
         random_state=0,
     )
-    mdn = MDNRegressor(**params, warm_start=True).fit(X, y)
+    mdn = MDNRegressor(**params, restarts="best", warm_start=True).fit(X, y)
     last = mdn.net_.history[-1, "train_loss"]
     assert mdn.n_init_ == 3
     mdn.fit(X, y)
     # The kept network goes on alone: no restarts from the same weights.
     assert mdn.n_init_ == 1
-    cold_first = MDNRegressor(**params).fit(X, y).net_.history[0, "train_loss"]
+    cold = MDNRegressor(**params, restarts="best").fit(X, y)
+    cold_first = cold.net_.history[0, "train_loss"]
     assert mdn.net_.history[0, "train_loss"] == pytest.approx(last, abs=0.05)
     assert cold_first > last + 0.1
 
@@ -349,6 +356,8 @@ def test_predict_proba_density_evaluates_a_grid_per_row(fitted, sinusoid):
         ({"n_init": "3"}, "n_init"),
         ({"n_init": "best"}, "n_init"),
         ({"n_init": True}, "n_init.*not a bool"),
+        ({"restarts": "average"}, "restarts"),
+        ({"restarts": None}, "restarts"),
         ({"n_components": True}, "n_components.*not a bool"),
     ],
 )
@@ -470,7 +479,9 @@ def test_num_threads_applies_during_fit_and_is_restored(sinusoid):
 
 def test_restarts_keep_the_best_validation_nll_and_are_reproducible(sinusoid):
     X, y = sinusoid
-    params = dict(n_components=3, hidden_layer_sizes=(8,), max_epochs=30)
+    params = dict(
+        n_components=3, hidden_layer_sizes=(8,), max_epochs=30, restarts="best"
+    )
     single = MDNRegressor(**params, random_state=0).fit(X, y)
     restarts = MDNRegressor(**params, n_init=4, random_state=0).fit(X, y)
     training = dict(restarts.net_.callbacks_)["mdn_training"]
@@ -485,6 +496,65 @@ def test_restarts_keep_the_best_validation_nll_and_are_reproducible(sinusoid):
     again = MDNRegressor(**params, n_init=4, random_state=0).fit(X, y)
     assert_array_equal(again.predict(X[:20]), restarts.predict(X[:20]))
     assert isinstance(restarts.net_.module_, type(single.net_.module_))
+    assert_array_equal(restarts.restart_weights_, np.eye(4)[kept])
+    assert restarts.best_epoch_ == training.member_best_epoch_[kept]
+
+
+def test_stacked_restarts_are_the_weighted_mixture_of_the_restarts(sinusoid):
+    X, y = sinusoid
+    params = dict(n_components=3, hidden_layer_sizes=(8,), max_epochs=40)
+    stacked = MDNRegressor(**params, n_init=3, random_state=0).fit(X, y)
+    assert stacked.restarts == "stack"
+    w = stacked.restart_weights_
+    assert w.shape == (3,) and np.all(w >= 0) and w.sum() == pytest.approx(1.0)
+    kept = np.flatnonzero(w)
+    # The restarts' networks are those that restarts="best" trains: the same
+    # seeds, splits and epochs; the model is their mixture with weights w.
+    dist = stacked.predict_dist(X[:50])
+    assert dist.weights.shape == (50, 3 * len(kept))
+    assert_allclose(dist.weights.sum(axis=1), 1.0, rtol=1e-6)
+    networks = stacked.net_.module_.networks
+    assert len(networks) == len(kept) >= 2
+    for j, m in enumerate(kept):
+        share = dist.weights[:, 3 * j : 3 * j + 3].sum(axis=1)
+        assert_allclose(share, w[m], rtol=1e-5)
+    # The weights maximize the mixture's likelihood of the validation rows:
+    # no other weights give those rows a higher one.
+    _, _, valid = stacked._draw_split(len(X), 3)
+    best = stacked.score(X[valid], y[valid])
+    assert stacked.best_validation_nll_ == pytest.approx(-best, rel=1e-4)
+    for network in networks:
+        alone = copy.deepcopy(stacked)
+        alone.net_.module_ = network
+        assert alone.score(X[valid], y[valid]) <= best + 1e-6
+    # restarts="best" trains the same networks and keeps the best one.
+    best_one = MDNRegressor(**params, n_init=3, restarts="best", random_state=0)
+    best_one.fit(X, y)
+    m = int(np.argmax(best_one.restart_weights_))
+    assert m in kept
+    assert best_one.score(X[valid], y[valid]) <= best + 1e-6
+    again = MDNRegressor(**params, n_init=3, random_state=0).fit(X, y)
+    assert_array_equal(again.predict(X[:20]), stacked.predict(X[:20]))
+    assert_array_equal(again.restart_weights_, w)
+
+
+def test_stacking_weights_maximize_the_mixture_likelihood():
+    rng = np.random.default_rng(0)
+    log_probs = rng.normal(size=(3, 200))
+    log_probs[2] -= 5.0  # a restart far worse than the others
+    w = stacking_weights(log_probs)
+    assert w.sum() == pytest.approx(1.0) and w[2] == 0.0
+
+    def loglik(v):
+        return np.mean(logsumexp(log_probs + np.log(v)[:, None], axis=0))
+
+    for other in rng.dirichlet(np.ones(3), size=50):
+        assert loglik(w + 1e-300) >= loglik(other) - 1e-6
+    # Sample weights weigh the rows: all weight on rows model 0 prefers.
+    sw = (log_probs[0] > log_probs[1]).astype(float)
+    assert stacking_weights(log_probs, sw)[0] == pytest.approx(1.0)
+    # One model: all its weight.
+    assert_array_equal(stacking_weights(log_probs[:1]), [1.0])
 
 
 def test_auto_restarts_are_three_on_small_data_and_one_from_2000_rows(sinusoid):

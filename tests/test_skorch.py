@@ -355,6 +355,7 @@ def test_restarts_are_raced_from_twice_the_patience(sinusoid):
         n_components=2,
         hidden_layer_sizes=(8,),
         n_init=4,
+        restarts="best",
         patience=4,
         max_epochs=40,
         callbacks=[("stack_size", _StackSize())],
