@@ -538,6 +538,22 @@ def test_stacked_restarts_are_the_weighted_mixture_of_the_restarts(sinusoid):
     assert_array_equal(again.restart_weights_, w)
 
 
+def test_stacked_restarts_without_early_stopping_weigh_the_training_rows():
+    X, y = make_inverted_sinusoid(300, random_state=3)
+    params = dict(n_components=2, hidden_layer_sizes=(8,), max_epochs=15)
+    mdn = MDNRegressor(**params, n_init=3, early_stopping=False, random_state=0)
+    mdn.fit(X, y)
+    assert mdn.best_validation_nll_ is None
+    w = mdn.restart_weights_
+    assert w.shape == (3,) and w.sum() == pytest.approx(1.0)
+    # No weights give the training rows a higher likelihood.
+    networks = getattr(mdn.net_.module_, "networks", [mdn.net_.module_])
+    for network in networks:
+        alone = copy.deepcopy(mdn)
+        alone.net_.module_ = network
+        assert alone.score(X, y) <= mdn.score(X, y) + 1e-6
+
+
 def test_stacking_weights_maximize_the_mixture_likelihood():
     rng = np.random.default_rng(0)
     log_probs = rng.normal(size=(3, 200))
