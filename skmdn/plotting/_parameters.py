@@ -28,6 +28,10 @@ class MixtureParametersDisplay:
     one feature, one colour per component in every panel: the weights, the
     scales, and the means with bands of plus and minus one scale over the
     data. Build it with :meth:`from_estimator` or :meth:`from_distribution`.
+    A model of stacked restarts (``MDNRegressor``'s default below 2,000
+    rows) or an ensemble predicts the components of all its networks, each
+    weighted by its share; ``MDNRegressor(restarts="best")`` shows one
+    network's.
 
     Parameters
     ----------
@@ -65,7 +69,10 @@ class MixtureParametersDisplay:
     >>> from skmdn.datasets import make_inverted_sinusoid
     >>> from skmdn.plotting import MixtureParametersDisplay
     >>> X, y = make_inverted_sinusoid(300, random_state=0)
-    >>> mdn = MDNRegressor(n_components=5, max_epochs=20, random_state=0)
+    >>> # One network's five components (the default stacks three restarts).
+    >>> mdn = MDNRegressor(
+    ...     n_components=5, restarts="best", max_epochs=20, random_state=0
+    ... )
     >>> disp = MixtureParametersDisplay.from_estimator(mdn.fit(X, y), X, y)
     >>> sorted(disp.axes_)
     ['means', 'scales', 'weights']
