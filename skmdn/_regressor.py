@@ -907,9 +907,7 @@ def _stack_restarts(stack, block, Xs, ys, sample_weight, split):
     rows = valid_rows if valid_rows is not None else train_rows
     if rows is None:
         rows = np.arange(len(Xs))
-    index = torch.as_tensor(rows, device=Xs.device)
-    y_rows = as_float_tensor(ys[rows], index.device)
-    log_probs = member_log_probs(stack, block, Xs[index], y_rows)
+    log_probs = member_log_probs(stack, block, Xs, ys, rows)
     w = None if sample_weight is None else sample_weight[rows]
     shares = stacking_weights(log_probs, w)
     if valid_rows is None:

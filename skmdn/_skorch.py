@@ -1545,21 +1545,25 @@ def stacking_weights(log_probs, sample_weight=None, max_iter=1000, tol=1e-9):
     return w / w.sum()
 
 
-def member_log_probs(stack, members, X, y):
-    """Log-density of each row of ``(X, y)`` under each of ``members``.
+def member_log_probs(stack, members, X, y, rows):
+    """Log-density of rows ``rows`` of ``(X, y)`` under each of ``members``.
 
-    ``X`` holds standardized rows (a tensor or :class:`StandardizedRows`),
-    ``y`` standardized targets (a tensor). Returns a float64 array of shape
-    ``(len(members), len(X))``.
+    ``X`` holds standardized rows (a tensor or :class:`StandardizedRows`,
+    read a chunk of rows at a time), ``y`` the standardized targets (a
+    NumPy array). Returns a float64 array of shape
+    ``(len(members), len(rows))``.
     """
-    out = np.empty((len(members), len(X)))
-    for j, m in enumerate(members):
-        module = stack.member(m)
-        module.eval()
-        with torch.inference_mode():
-            for rows in row_chunks(len(X), 1, CHUNK_ROWS):
-                lp = mixture_log_prob(module(X[rows]), y[rows])
-                out[j, rows] = lp.double().cpu().numpy()
+    modules = [stack.member(m).eval() for m in members]
+    out = np.empty((len(members), len(rows)))
+    device = next(modules[0].parameters()).device
+    with torch.inference_mode():
+        for chunk in row_chunks(len(rows), 1, CHUNK_ROWS):
+            index = torch.as_tensor(rows[chunk], device=device)
+            X_rows = X[index]
+            y_rows = as_float_tensor(y[rows[chunk]], device)
+            for j, module in enumerate(modules):
+                lp = mixture_log_prob(module(X_rows), y_rows)
+                out[j, chunk] = lp.double().cpu().numpy()
     return out
 
 
