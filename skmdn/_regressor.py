@@ -632,9 +632,13 @@ class MDNRegressor(BaseMixtureRegressor):
             if hasattr(other, name):
                 setattr(self, name, getattr(other, name))
 
-    def _resolve_n_init(self, n_samples, single=False):
+    def _resolve_n_init(self, n_samples, single=False, reuse=False):
         """``n_init`` for ``n_samples`` rows; ``"auto"`` is 1 with ``single``
-        (an ensemble's member)."""
+        (an ensemble's member). A warm start (``reuse``) continues the
+        network(s) the model kept: restarts from the same weights would
+        differ in their batch order only."""
+        if reuse:
+            return len(getattr(self.net_.module_, "networks", [None]))
         if self.n_init != "auto":
             return self.n_init
         if single or n_samples >= AUTO_N_INIT_ROWS:
@@ -780,11 +784,7 @@ def fit_together(members, X, y, sample_weight, joint=False, ensemble=False):
             Xs = Xs.to(device)
         weights = None if sw is None else as_float_tensor(sw, device)
         full = TensorDataset(Xs, as_float_tensor(ys, device), weights)
-        # A warm start continues the network(s) the model kept: restarts
-        # from the same weights would differ in their batch order only.
-        n_init = lead._resolve_n_init(len(Xs), single=ensemble)
-        if reuse:
-            n_init = len(getattr(lead.net_.module_, "networks", [None]))
+        n_init = lead._resolve_n_init(len(Xs), single=ensemble, reuse=reuse)
         splits = [member._draw_split(len(Xs), n_init) for member in members]
         if joint:
             # One validation split for all: the ensemble is validated on it.
@@ -903,10 +903,9 @@ def _stack_restarts(stack, block, Xs, ys, sample_weight, split):
     stopping). Returns ``(weights, nll)``: the NLL of that mixture on the
     validation rows (standardized units), ``None`` without them.
     """
-    _, train_rows, valid_rows = split
-    rows = valid_rows if valid_rows is not None else train_rows
-    if rows is None:
-        rows = np.arange(len(Xs))
+    # Without early stopping there are no held-out rows: every row trained.
+    valid_rows = split[2]
+    rows = valid_rows if valid_rows is not None else np.arange(len(Xs))
     log_probs = member_log_probs(stack, block, Xs, ys, rows)
     w = None if sample_weight is None else sample_weight[rows]
     shares = stacking_weights(log_probs, w)

@@ -1574,10 +1574,10 @@ def keep_members(net, members, shares, stack):
     :func:`select_member` does, several as a :class:`MixtureOfNetworks`.
     """
     if len(members) == 1:
-        return select_member(net, members[0], stack)
+        select_member(net, members[0], stack)
+        return
     net.module_ = MixtureOfNetworks([stack.member(m) for m in members], shares)
     net.criterion_ = MixtureNLLLoss()
-    return dict(net.callbacks_)["mdn_training"]
 
 
 def forward_mixture(module, X, num_threads=None):

@@ -212,17 +212,12 @@ class StackedMixtureNetwork(nn.Module):
         ``m`` from its network ``m``.
         """
         self.set_active(None)
-        networks = getattr(module, "networks", None)
-        if networks is not None and len(networks) != self.n_members:
+        networks = getattr(module, "networks", None) or [module] * self.n_members
+        if len(networks) != self.n_members:
             raise RuntimeError(
                 f"{len(networks)} networks do not fit a stack of {self.n_members}"
             )
         with torch.no_grad():
-            if networks is None:
-                for i, linear in enumerate(_linears(module)):
-                    self.weights[i].copy_(linear.weight.T.expand_as(self.weights[i]))
-                    self.biases[i].copy_(linear.bias.expand_as(self.biases[i]))
-                return
             for m, net in enumerate(networks):
                 for i, linear in enumerate(_linears(net)):
                     self.weights[i][m].copy_(linear.weight.T)
