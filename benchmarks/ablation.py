@@ -60,7 +60,11 @@ VARIANTS = {
     "average_steps=None": {"average_steps": None},
     "average_steps=100": {"average_steps": 100},
     "average_steps=1000": {"average_steps": 1000},
+    "n_init=1": {"n_init": 1},
     "n_init=3": {"n_init": 3},
+    "n_init=5": {"n_init": 5},
+    # The restart with the best validation NLL kept alone, not stacked.
+    "restarts=best": {"restarts": "best"},
     "validation_fraction=0.2": {"validation_fraction": 0.2},
     # With --model mdn-ensemble: the members stopped together at the
     # ensemble's best epoch, on one shared validation split.
