@@ -6,7 +6,7 @@ Reproduces the mixture density network tutorial that skmdn grew from:
 2. The inverse problem ``x | y`` has up to five branches; the same MLP
    predicts their average, which is not a plausible answer.
 3. ``MDNRegressor`` learns one component per branch. The script prints its
-   test NLL (with the defaults, which stack three restarts into one
+   test NLL (with the defaults, which stack five restarts into one
    mixture, and with the best restart alone) next to the Bayes limit and to
    the MLP scored as a Gaussian with its residual variance, and draws the
    best restart's mixture parameters and samples.
@@ -94,7 +94,7 @@ def main(argv=None):
     start = time.perf_counter()
     stacked = MDNRegressor(random_state=args.seed).fit(X, y)
     fit_seconds = time.perf_counter() - start
-    # The same three restarts, the best one kept: one network's five
+    # The same five restarts, the best one kept: one network's five
     # components, which the figures show as the post did.
     mdn = MDNRegressor(restarts="best", random_state=args.seed).fit(X, y)
 

@@ -124,10 +124,10 @@ def test_file_from_before_input_transform_loads_without_one(data, tmp_path):
 def test_restarts_used_are_saved_and_old_files_take_their_n_init(data, tmp_path):
     X, y = data
     mdn = MDNRegressor(**FAST, restarts="best").fit(X, y)
-    assert mdn.n_init == "auto" and mdn.n_init_ == 3
+    assert mdn.n_init == "auto" and mdn.n_init_ == 5
     mdn.save(tmp_path / "m.skmdn")
     loaded = load(tmp_path / "m.skmdn")
-    assert loaded.n_init == "auto" and loaded.n_init_ == 3
+    assert loaded.n_init == "auto" and loaded.n_init_ == 5
 
     # Files from before n_init_ was saved had an int n_init (and kept the
     # best restart, without restart_weights_).

@@ -306,7 +306,7 @@ def test_warm_start_continues_from_the_previous_weights(sinusoid):
     )
     mdn = MDNRegressor(**params, restarts="best", warm_start=True).fit(X, y)
     last = mdn.net_.history[-1, "train_loss"]
-    assert mdn.n_init_ == 3
+    assert mdn.n_init_ == 5
     mdn.fit(X, y)
     # The kept network goes on alone: no restarts from the same weights.
     assert mdn.n_init_ == 1
@@ -573,17 +573,17 @@ def test_stacking_weights_maximize_the_mixture_likelihood():
     assert_array_equal(stacking_weights(log_probs[:1]), [1.0])
 
 
-def test_auto_restarts_are_three_on_small_data_and_one_from_2000_rows(sinusoid):
+def test_auto_restarts_are_five_on_small_data_and_one_from_2000_rows(sinusoid):
     X, y = sinusoid
     params = dict(n_components=2, hidden_layer_sizes=(8,), max_epochs=5)
     auto = MDNRegressor(**params, random_state=0).fit(X, y)
-    assert auto.n_init == "auto" and auto.n_init_ == 3
+    assert auto.n_init == "auto" and auto.n_init_ == 5
     training = dict(auto.net_.callbacks_)["mdn_training"]
-    assert training.best_nll_.shape == (3,)
-    # The same networks as asking for three.
-    three = MDNRegressor(**params, n_init=3, random_state=0).fit(X, y)
-    assert three.n_init_ == 3
-    assert_array_equal(auto.predict(X[:20]), three.predict(X[:20]))
+    assert training.best_nll_.shape == (5,)
+    # The same networks as asking for five.
+    five = MDNRegressor(**params, n_init=5, random_state=0).fit(X, y)
+    assert five.n_init_ == 5
+    assert_array_equal(auto.predict(X[:20]), five.predict(X[:20]))
     X_big, y_big = make_inverted_sinusoid(2000, random_state=1)
     big = MDNRegressor(**{**params, "max_epochs": 1}, random_state=0)
     big.fit(X_big, y_big)

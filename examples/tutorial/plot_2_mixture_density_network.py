@@ -26,10 +26,10 @@ parameter by parameter, then draw samples from it.
 # running average of the weights: it stops after a few hundred epochs,
 # where the tutorial's smaller network (``hidden_layer_sizes=(20,)``) is
 # still far from the Bayes limit after a thousand. On 1000 rows it trains
-# three restarts; ``restarts="best"`` keeps the one with the lowest
+# five restarts; ``restarts="best"`` keeps the one with the lowest
 # validation NLL, so that the figures below show one network's five
 # components, as the tutorial's do (the default, ``"stack"``, keeps a
-# weighted mixture of the three: up to fifteen components, and a slightly
+# weighted mixture of the five: up to 25 components, and a slightly
 # lower NLL). With the ``CI`` environment variable set, as when the
 # documentation is built on a CI service, it trains for fewer epochs.
 import os

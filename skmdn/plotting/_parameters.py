@@ -69,7 +69,7 @@ class MixtureParametersDisplay:
     >>> from skmdn.datasets import make_inverted_sinusoid
     >>> from skmdn.plotting import MixtureParametersDisplay
     >>> X, y = make_inverted_sinusoid(300, random_state=0)
-    >>> # One network's five components (the default stacks three restarts).
+    >>> # One network's five components (the default stacks five restarts).
     >>> mdn = MDNRegressor(
     ...     n_components=5, restarts="best", max_epochs=20, random_state=0
     ... )
