@@ -1514,29 +1514,36 @@ def select_member(net, member=None, stack=None):
 MIN_STACKING_WEIGHT = 1e-3
 
 
-def stacking_weights(log_probs, sample_weight=None, max_iter=1000, tol=1e-9):
+def stacking_weights(log_probs, sample_weight=None, prior=0.0, max_iter=1000, tol=1e-9):
     """Mixture weights of several models that maximize a held-out likelihood.
 
     ``log_probs[m, i]`` is model ``m``'s log-density of row ``i``. Returns
     the weights ``w`` (on the simplex) maximizing ``sum_i s_i log sum_m w_m
     p_m(y_i | x_i)``, the stacking of predictive distributions (Yao et al.,
     2018), found by EM from equal weights: the likelihood is concave in
-    ``w``, and each step increases it. Weights below
-    ``MIN_STACKING_WEIGHT`` are set to zero and the rest renormalized.
+    ``w``, and each step increases it. With ``prior`` > 0 the weights are
+    the posterior mode under a Dirichlet prior with concentration
+    ``1 + prior``: ``prior`` rows' worth of responsibility is added to each
+    model (rows counted by their sample weights, as repeated rows would
+    be), so that no model's weight is zero and a few held-out rows cannot
+    make the mixture all but certain. Weights below ``MIN_STACKING_WEIGHT``
+    are set to zero and the rest renormalized.
     """
     log_probs = np.asarray(log_probs, dtype=np.float64)
-    n_models = len(log_probs)
+    n_models, n_rows = log_probs.shape
     if sample_weight is None:
-        s = np.full(log_probs.shape[1], 1.0 / log_probs.shape[1])
+        s = np.full(n_rows, 1.0 / n_rows)
+        total = float(n_rows)
     else:
         s = np.asarray(sample_weight, dtype=np.float64)
-        s = s / s.sum()
+        total = float(s.sum())
+        s = s / total
     w = np.full(n_models, 1.0 / n_models)
     for _ in range(max_iter):
         with np.errstate(divide="ignore"):
             joint = log_probs + np.log(w)[:, None]
         resp = np.exp(joint - logsumexp(joint, axis=0))
-        new = resp @ s
+        new = (total * (resp @ s) + prior) / (total + n_models * prior)
         done = np.max(np.abs(new - w)) < tol
         w = new
         if done:

@@ -119,5 +119,7 @@ def test_hdr_intervals_are_computed_in_chunks_of_rows(fitted, sinusoid, monkeypa
     assert_allclose(chunked.n_intervals, whole.n_intervals)
     width = whole.intervals.shape[1]
     assert chunked.intervals.shape == whole.intervals.shape
-    assert_allclose(chunked.intervals[:, :width], whole.intervals, rtol=1e-5)
+    # The network's float32 outputs differ in their last bits between
+    # chunk sizes: endpoints near zero agree to about 1e-7 in y's units.
+    assert_allclose(chunked.intervals[:, :width], whole.intervals, rtol=1e-5, atol=1e-6)
     assert_allclose(chunked.coverage, whole.coverage, rtol=1e-6)

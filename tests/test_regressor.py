@@ -16,6 +16,7 @@ from sklearn.preprocessing import StandardScaler
 from skorch.callbacks import Callback, LRScheduler
 
 from skmdn import MDNEnsembleRegressor, MDNRegressor, MixtureDistribution
+from skmdn._regressor import STACKING_PRIOR
 from skmdn._skorch import stacking_weights
 from skmdn.datasets import make_inverted_sinusoid
 
@@ -518,21 +519,30 @@ def test_stacked_restarts_are_the_weighted_mixture_of_the_restarts(sinusoid):
     for j, m in enumerate(kept):
         share = dist.weights[:, 3 * j : 3 * j + 3].sum(axis=1)
         assert_allclose(share, w[m], rtol=1e-5)
-    # The weights maximize the mixture's likelihood of the validation rows:
-    # no other weights give those rows a higher one.
+    # The weights are the stacking weights (the posterior mode, under the
+    # weak Dirichlet prior) of the restarts' log-densities of the validation
+    # rows; the units of y only shift every restart's log-density of a row
+    # by the same constant, which leaves the weights as they are.
     _, _, valid = stacked._draw_split(len(X), 3)
     best = stacked.score(X[valid], y[valid])
     assert stacked.best_validation_nll_ == pytest.approx(-best, rel=1e-4)
+    log_probs = []
     for network in networks:
         alone = copy.deepcopy(stacked)
         alone.net_.module_ = network
-        assert alone.score(X[valid], y[valid]) <= best + 1e-6
+        log_probs.append(alone.score_samples(X[valid], y[valid]))
+    expected = stacking_weights(np.array(log_probs), prior=STACKING_PRIOR)
+    assert_allclose(w[kept], expected, rtol=1e-4)
+    # The prior keeps every restart: none has a weight of zero on 40 rows.
+    assert len(kept) == 3
     # restarts="best" trains the same networks and keeps the best one.
     best_one = MDNRegressor(**params, n_init=3, restarts="best", random_state=0)
     best_one.fit(X, y)
     m = int(np.argmax(best_one.restart_weights_))
     assert m in kept
-    assert best_one.score(X[valid], y[valid]) <= best + 1e-6
+    assert best_one.score(X[valid], y[valid]) == pytest.approx(
+        np.mean(log_probs[m]), rel=1e-6
+    )
     again = MDNRegressor(**params, n_init=3, random_state=0).fit(X, y)
     assert_array_equal(again.predict(X[:20]), stacked.predict(X[:20]))
     assert_array_equal(again.restart_weights_, w)
@@ -546,12 +556,15 @@ def test_stacked_restarts_without_early_stopping_weigh_the_training_rows():
     assert mdn.best_validation_nll_ is None
     w = mdn.restart_weights_
     assert w.shape == (3,) and w.sum() == pytest.approx(1.0)
-    # No weights give the training rows a higher likelihood.
+    # The weights are those of the training rows.
     networks = getattr(mdn.net_.module_, "networks", [mdn.net_.module_])
+    log_probs = []
     for network in networks:
         alone = copy.deepcopy(mdn)
         alone.net_.module_ = network
-        assert alone.score(X, y) <= mdn.score(X, y) + 1e-6
+        log_probs.append(alone.score_samples(X, y))
+    expected = stacking_weights(np.array(log_probs), prior=STACKING_PRIOR)
+    assert_allclose(w[np.flatnonzero(w)], expected, rtol=1e-4)
 
 
 def test_stacking_weights_maximize_the_mixture_likelihood():
@@ -571,6 +584,41 @@ def test_stacking_weights_maximize_the_mixture_likelihood():
     assert stacking_weights(log_probs, sw)[0] == pytest.approx(1.0)
     # One model: all its weight.
     assert_array_equal(stacking_weights(log_probs[:1]), [1.0])
+
+
+def test_stacking_weights_with_a_prior_are_the_posterior_mode():
+    rng = np.random.default_rng(1)
+    log_probs = rng.normal(size=(3, 200))
+    log_probs[2] -= 5.0
+    prior = 0.5
+    w = stacking_weights(log_probs, prior=prior)
+    # The far worse model keeps a small weight instead of none.
+    assert 0.0 < w[2] < 0.01 and w.sum() == pytest.approx(1.0)
+
+    def log_posterior(v):
+        loglik = np.sum(logsumexp(log_probs + np.log(v)[:, None], axis=0))
+        return loglik + prior * np.sum(np.log(v))
+
+    for other in rng.dirichlet(np.ones(3), size=50):
+        assert log_posterior(w) >= log_posterior(other) - 1e-6
+    # The prior counts rows: with twenty times the rows it matters less.
+    many = np.tile(log_probs, 20)
+    assert np.abs(
+        stacking_weights(many, prior=prior) - stacking_weights(many)
+    ).max() < (np.abs(w - stacking_weights(log_probs)).max())
+    # Rows count by their sample weights: a weight of 2 is a repeated row.
+    sw = np.ones(200)
+    sw[:10] = 2.0
+    repeated = np.concatenate([log_probs, log_probs[:, :10]], axis=1)
+    assert_allclose(
+        stacking_weights(log_probs, sw, prior=prior),
+        stacking_weights(repeated, prior=prior),
+        rtol=1e-8,
+    )
+    # Without a prior, the maximum likelihood.
+    assert_array_equal(
+        stacking_weights(log_probs, prior=0.0), stacking_weights(log_probs)
+    )
 
 
 def test_auto_restarts_are_five_on_small_data_and_one_from_2000_rows(sinusoid):
