@@ -1531,19 +1531,19 @@ def stacking_weights(log_probs, sample_weight=None, prior=0.0, max_iter=1000, to
     """
     log_probs = np.asarray(log_probs, dtype=np.float64)
     n_models, n_rows = log_probs.shape
-    if sample_weight is None:
-        s = np.full(n_rows, 1.0 / n_rows)
-        total = float(n_rows)
-    else:
-        s = np.asarray(sample_weight, dtype=np.float64)
-        total = float(s.sum())
-        s = s / total
+    # Each row's count: its sample weight, or 1.
+    counts = (
+        np.ones(n_rows)
+        if sample_weight is None
+        else np.asarray(sample_weight, dtype=np.float64)
+    )
+    total = counts.sum()
     w = np.full(n_models, 1.0 / n_models)
     for _ in range(max_iter):
         with np.errstate(divide="ignore"):
             joint = log_probs + np.log(w)[:, None]
         resp = np.exp(joint - logsumexp(joint, axis=0))
-        new = (total * (resp @ s) + prior) / (total + n_models * prior)
+        new = (resp @ counts + prior) / (total + n_models * prior)
         done = np.max(np.abs(new - w)) < tol
         w = new
         if done:

@@ -501,6 +501,17 @@ def test_restarts_keep_the_best_validation_nll_and_are_reproducible(sinusoid):
     assert restarts.best_epoch_ == training.member_best_epoch_[kept]
 
 
+def _network_log_probs(model, X, y):
+    """Each kept network's log-density of the rows, alone in a copy of model."""
+    module = model.net_.module_
+    log_probs = []
+    for network in getattr(module, "networks", [module]):
+        alone = copy.deepcopy(model)
+        alone.net_.module_ = network
+        log_probs.append(alone.score_samples(X, y))
+    return np.array(log_probs)
+
+
 def test_stacked_restarts_are_the_weighted_mixture_of_the_restarts(sinusoid):
     X, y = sinusoid
     params = dict(n_components=3, hidden_layer_sizes=(8,), max_epochs=40)
@@ -526,12 +537,8 @@ def test_stacked_restarts_are_the_weighted_mixture_of_the_restarts(sinusoid):
     _, _, valid = stacked._draw_split(len(X), 3)
     best = stacked.score(X[valid], y[valid])
     assert stacked.best_validation_nll_ == pytest.approx(-best, rel=1e-4)
-    log_probs = []
-    for network in networks:
-        alone = copy.deepcopy(stacked)
-        alone.net_.module_ = network
-        log_probs.append(alone.score_samples(X[valid], y[valid]))
-    expected = stacking_weights(np.array(log_probs), prior=STACKING_PRIOR)
+    log_probs = _network_log_probs(stacked, X[valid], y[valid])
+    expected = stacking_weights(log_probs, prior=STACKING_PRIOR)
     assert_allclose(w[kept], expected, rtol=1e-4)
     # The prior keeps every restart: none has a weight of zero on 40 rows.
     assert len(kept) == 3
@@ -557,13 +564,8 @@ def test_stacked_restarts_without_early_stopping_weigh_the_training_rows():
     w = mdn.restart_weights_
     assert w.shape == (3,) and w.sum() == pytest.approx(1.0)
     # The weights are those of the training rows.
-    networks = getattr(mdn.net_.module_, "networks", [mdn.net_.module_])
-    log_probs = []
-    for network in networks:
-        alone = copy.deepcopy(mdn)
-        alone.net_.module_ = network
-        log_probs.append(alone.score_samples(X, y))
-    expected = stacking_weights(np.array(log_probs), prior=STACKING_PRIOR)
+    log_probs = _network_log_probs(mdn, X, y)
+    expected = stacking_weights(log_probs, prior=STACKING_PRIOR)
     assert_allclose(w[np.flatnonzero(w)], expected, rtol=1e-4)
 
 
