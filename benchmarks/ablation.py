@@ -65,6 +65,8 @@ VARIANTS = {
     "n_init=5": {"n_init": 5},
     # The restart with the best validation NLL kept alone, not stacked.
     "restarts=best": {"restarts": "best"},
+    # Each restart validated on a fold of its own, stacked on their union.
+    "restarts=crossfit": {"restarts": "crossfit"},
     "validation_fraction=0.2": {"validation_fraction": 0.2},
     # With --model mdn-ensemble: the members stopped together at the
     # ensemble's best epoch, on one shared validation split.

@@ -213,7 +213,7 @@ class MDNRegressor(BaseMixtureRegressor):
         an :class:`MDNEnsembleRegressor`, whose average already dilutes a
         poor member. A warm start continues the networks the model kept. The
         value used is ``n_init_``; pass 1 where fit time counts more.
-    restarts : {"stack", "best"}, default="stack"
+    restarts : {"stack", "crossfit", "best"}, default="stack"
         What the model keeps of its ``n_init`` networks. ``"stack"``: their
         mixture, each network's mixing weights multiplied by its stacking
         weight: the stacking of predictive distributions (Yao et al., 2018),
@@ -238,7 +238,17 @@ class MDNRegressor(BaseMixtureRegressor):
         restart's by 0.07 (boston, energy) to 0.20 (concrete, yacht) nats,
         and 0.004 on the inverted sinusoid
         (``benchmarks/results/stacking-prior.txt``); training costs the same, and
-        predictions cost one forward pass per kept network.
+        predictions cost one forward pass per kept network. ``"crossfit"``:
+        stacked as with ``"stack"``, but each network holds out a
+        validation fold of its own (the first network the split's
+        validation rows, the next the next as many rows, and so on), so
+        that the rows one network is validated on, the others train on:
+        together the networks learn from every row, and the stacking
+        weights are fitted on every row some network held out (for the
+        others, rows they trained on). They stop and are raced as with
+        ``"stack"``, the race comparing their folds unpaired;
+        ``best_validation_nll_`` is then each network's NLL on its own
+        fold, averaged with the weights.
     covariance_type : {"diag", "full"}, default="diag"
         For a multi-output ``y``: with ``"diag"`` the outputs are independent
         within each component (they can still be dependent through the
@@ -388,8 +398,9 @@ class MDNRegressor(BaseMixtureRegressor):
         largest weight in ``restart_weights_``; each restart has its own).
     best_validation_nll_ : float or None
         The validation NLL of the model (of the kept network, or of the
-        stacked mixture) in the units of ``y``, comparable with ``-score``;
-        ``None`` without ``early_stopping``.
+        stacked mixture; with ``restarts="crossfit"`` the networks' own,
+        each on its fold, averaged with the weights) in the units of ``y``,
+        comparable with ``-score``; ``None`` without ``early_stopping``.
     input_lambdas_ : ndarray of shape (``n_features_in_``,) or None
         The Yeo-Johnson exponent of each feature with ``input_transform``
         set (1, the identity, for a constant feature, and with ``"auto"``
@@ -448,7 +459,7 @@ class MDNRegressor(BaseMixtureRegressor):
     _parameter_constraints: dict = {
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "n_init": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
-        "restarts": [StrOptions({"stack", "best"})],
+        "restarts": [StrOptions({"stack", "crossfit", "best"})],
         "covariance_type": [StrOptions(set(COVARIANCE_TYPES))],
         "hidden_layer_sizes": [
             "array-like",
@@ -807,9 +818,17 @@ def fit_together(members, X, y, sample_weight, joint=False, ensemble=False):
         if joint:
             # One validation split for all: the ensemble is validated on it.
             splits = [(seeds, splits[0][1], splits[0][2]) for seeds, _, _ in splits]
+        # Each network's training and validation rows, one row per network.
+        crossfit = [
+            member.restarts == "crossfit" and n_init > 1 and split[2] is not None
+            for member, split in zip(members, splits)
+        ]
+        network_rows = [
+            _network_rows(split, n_init, cf) for split, cf in zip(splits, crossfit)
+        ]
         if sw is not None:
-            for _, _, valid_rows in splits:
-                if valid_rows is not None and not np.any(sw[valid_rows] > 0):
+            for _, valid in network_rows:
+                if valid is not None and not np.all(np.any(sw[valid] > 0, axis=1)):
                     raise ValueError(
                         "Every row of the validation split has sample_weight 0, "
                         "so early stopping has nothing to measure; set "
@@ -824,7 +843,12 @@ def fit_together(members, X, y, sample_weight, joint=False, ensemble=False):
         batch_size, patience = lead._resolve_schedule(n_train)
         params.update(batch_size=batch_size, patience=patience)
         full_batch = batch_size in (None, -1) or batch_size >= n_train
-        if len(members) == 1 and valid_rows is not None and full_batch:
+        if (
+            len(members) == 1
+            and valid_rows is not None
+            and full_batch
+            and not crossfit[0]
+        ):
             # One full batch of the training rows, the same every epoch:
             # taken once, not gathered again at each step.
             rows = torch.as_tensor(train_rows, device=device)
@@ -836,10 +860,12 @@ def fit_together(members, X, y, sample_weight, joint=False, ensemble=False):
             # the data, with no copy of the training rows.
             index = [
                 torch.as_tensor(
-                    np.stack([s[which] for s in splits for _ in range(n_init)]),
+                    np.concatenate([r[which] for r in network_rows])
+                    if len(network_rows) > 1
+                    else np.array(network_rows[0][which]),
                     device=device,
                 )
-                for which in (1, 2)
+                for which in (0, 1)
             ]
             (train_index, valid_index), valid_ds = index, full
         for member in members:
@@ -879,10 +905,21 @@ def fit_together(members, X, y, sample_weight, joint=False, ensemble=False):
             m = int(block[np.argmin(training.best_nll_[block])])
             shares = (block == m).astype(float)
             validation_nll = None
-            if member.restarts == "stack" and n_init > 1:
+            if member.restarts in ("stack", "crossfit") and n_init > 1:
                 shares, validation_nll = _stack_restarts(
-                    stack_module, block, Xs, ys, sw, splits[g]
+                    stack_module,
+                    block,
+                    Xs,
+                    ys,
+                    sw,
+                    splits[g],
+                    network_rows[g][1] if crossfit[g] else None,
                 )
+                if crossfit[g]:
+                    # The mixture's NLL on the union of the folds is partly
+                    # in-sample; the held-out figure is each restart's on
+                    # its own fold, averaged with the weights.
+                    validation_nll = float(shares @ training.best_nll_[block])
             kept = np.flatnonzero(shares)
             member_net = net if g == 0 else _member_net(net)
             keep_members(member_net, block[kept], shares[kept], stack_module)
@@ -913,16 +950,45 @@ def fit_together(members, X, y, sample_weight, joint=False, ensemble=False):
     return members
 
 
-def _stack_restarts(stack, block, Xs, ys, sample_weight, split):
+def _network_rows(split, n_init, crossfit):
+    """Training and validation rows of each of a member's ``n_init`` networks.
+
+    Returns two arrays with one row per network (``None`` for both without
+    a validation split). The restarts share the member's split, or with
+    ``crossfit`` each holds out its own fold: the validation rows of the
+    split, then the next as many rows of the split's random order, and so
+    on (folds overlap only when ``n_init`` folds are more than the rows).
+    """
+    _, train_rows, valid_rows = split
+    if valid_rows is None:
+        return None, None
+    if not crossfit:
+        # Views: the rows are copied once, into the index of all networks.
+        return (
+            np.broadcast_to(train_rows, (n_init, len(train_rows))),
+            np.broadcast_to(valid_rows, (n_init, len(valid_rows))),
+        )
+    n_valid = len(valid_rows)
+    order = np.concatenate([valid_rows, train_rows])
+    folds = [np.roll(order, -k * n_valid) for k in range(n_init)]
+    return (
+        np.stack([fold[n_valid:] for fold in folds]),
+        np.stack([fold[:n_valid] for fold in folds]),
+    )
+
+
+def _stack_restarts(stack, block, Xs, ys, sample_weight, split, valid=None):
     """Stacking weights of the restarts ``block`` of ``stack``, and their NLL.
 
     The weights maximize the likelihood of the restarts' mixture on the
     validation rows of ``split`` (on the training rows without early
-    stopping). Returns ``(weights, nll)``: the NLL of that mixture on the
-    validation rows (standardized units), ``None`` without them.
+    stopping), or, given each network's validation rows ``valid`` (one row
+    per network), on the rows any of them held out. Returns ``(weights,
+    nll)``: the NLL of that mixture on those rows (standardized units),
+    ``None`` without validation rows.
     """
     # Without early stopping there are no held-out rows: every row trained.
-    valid_rows = split[2]
+    valid_rows = split[2] if valid is None else np.unique(valid)
     rows = valid_rows if valid_rows is not None else np.arange(len(Xs))
     log_probs = member_log_probs(stack, block, Xs, ys, rows)
     w = None if sample_weight is None else sample_weight[rows]

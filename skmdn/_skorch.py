@@ -1290,8 +1290,10 @@ class MemberTraining(Callback):
         over the leader (``race_z`` standard errors above the mean) is below
         ``race_tolerance``: it is significantly behind, or the two are equal
         within the tolerance. ``rows`` holds the present members' weighted
-        log-likelihood of each validation row; a group's restarts share the
-        rows, so the differences to the leader pair up row by row.
+        log-likelihood of each validation row; where a group's restarts
+        share the rows, the differences to the leader pair up row by row,
+        and restarts validated on folds of their own
+        (``restarts="crossfit"``) are compared unpaired.
         """
         where = {m: i for i, m in enumerate(self._present)}
         for g in range(len(self._group_best)):
@@ -1302,11 +1304,29 @@ class MemberTraining(Callback):
             for m in alive:
                 if m == leader:
                     continue
-                gap = rows[where[leader]] - rows[where[m]]
-                se = gap.std(ddof=1) / np.sqrt(len(gap)) if len(gap) > 1 else np.inf
-                # gap > 0 where the leader is better: m's advantage is -gap.
-                if -gap.mean() + self.race_z * se < self.race_tolerance:
+                a, b = rows[where[leader]], rows[where[m]]
+                if self._shares_rows(where[leader], where[m]):
+                    gap = a - b
+                    se = gap.std(ddof=1) / np.sqrt(len(gap)) if len(gap) > 1 else np.inf
+                    advantage = -gap.mean()
+                else:
+                    # Restarts validated on folds of their own: unpaired.
+                    se = (
+                        np.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b))
+                        if len(a) > 1
+                        else np.inf
+                    )
+                    advantage = b.mean() - a.mean()
+                # m's advantage over the leader: positive where m is better.
+                if advantage + self.race_z * se < self.race_tolerance:
                     self.finished_[m] = True
+
+    def _shares_rows(self, i, j):
+        """Whether the members in places ``i`` and ``j`` of the stack have
+        the same validation rows."""
+        if self.valid_index is None:
+            return True
+        return bool(torch.equal(self.valid_index[i], self.valid_index[j]))
 
     def on_train_end(self, net, **kwargs):
         self._restore_stack(net)

@@ -15,8 +15,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from skorch.callbacks import Callback, LRScheduler
 
-from skmdn import MDNEnsembleRegressor, MDNRegressor, MixtureDistribution
-from skmdn._regressor import STACKING_PRIOR
+from skmdn import MDNEnsembleRegressor, MDNRegressor, MixtureDistribution, load
+from skmdn._regressor import STACKING_PRIOR, _network_rows
 from skmdn._skorch import stacking_weights
 from skmdn.datasets import make_inverted_sinusoid
 
@@ -553,6 +553,74 @@ def test_stacked_restarts_are_the_weighted_mixture_of_the_restarts(sinusoid):
     again = MDNRegressor(**params, n_init=3, random_state=0).fit(X, y)
     assert_array_equal(again.predict(X[:20]), stacked.predict(X[:20]))
     assert_array_equal(again.restart_weights_, w)
+
+
+def test_crossfit_restarts_hold_out_folds_of_their_own():
+    n, n_init = 400, 4
+    split = MDNRegressor(random_state=0)._draw_split(n, n_init)
+    train, valid = _network_rows(split, n_init, crossfit=True)
+    assert train.shape == (n_init, 360) and valid.shape == (n_init, 40)
+    # Restart 0 keeps the split's own validation rows; the folds are
+    # disjoint, and each restart trains on every row but its fold's.
+    assert_array_equal(valid[0], split[2])
+    assert len(np.unique(valid)) == n_init * 40
+    for t, v in zip(train, valid):
+        assert_array_equal(np.sort(np.concatenate([t, v])), np.arange(n))
+    # More folds than rows: they overlap, each still of the split's size.
+    train, valid = _network_rows(split, 12, crossfit=True)
+    assert valid.shape == (12, 40) and len(np.unique(valid)) == n
+    # Without crossfit the restarts share the split.
+    train, valid = _network_rows(split, n_init, crossfit=False)
+    assert (valid == split[2]).all() and (train == split[1]).all()
+
+
+def test_crossfit_restarts_are_stacked_on_the_union_of_their_folds(sinusoid, tmp_path):
+    X, y = sinusoid
+    params = dict(n_components=3, hidden_layer_sizes=(8,), max_epochs=40)
+    mdn = MDNRegressor(**params, n_init=3, restarts="crossfit", random_state=0)
+    mdn.fit(X, y)
+    training = dict(mdn.net_.callbacks_)["mdn_training"]
+    w = mdn.restart_weights_
+    kept = np.flatnonzero(w)
+    assert w.shape == (3,) and w.sum() == pytest.approx(1.0) and len(kept) >= 2
+    _, valid = _network_rows(mdn._draw_split(len(X), 3), 3, crossfit=True)
+    # Each restart's validation NLL is that of its own fold.
+    log_probs = _network_log_probs(mdn, X, y)
+    offset = np.log(mdn.y_scale_).sum()
+    for j, m in enumerate(kept):
+        own = -np.mean(log_probs[j, valid[m]])
+        assert own == pytest.approx(training.best_nll_[m] + offset, rel=1e-4)
+    # The weights stack the restarts on every row some restart held out.
+    union = np.unique(valid)
+    expected = stacking_weights(log_probs[:, union], prior=STACKING_PRIOR)
+    assert_allclose(w[kept], expected, rtol=1e-4)
+    # The validation NLL is the held-out one: each restart's own, weighed.
+    assert mdn.best_validation_nll_ == pytest.approx(
+        w @ training.best_nll_ + offset, rel=1e-6
+    )
+    again = MDNRegressor(**params, n_init=3, restarts="crossfit", random_state=0)
+    assert_array_equal(again.fit(X, y).predict(X[:20]), mdn.predict(X[:20]))
+    mdn.save(tmp_path / "crossfit.skmdn")
+    loaded = load(tmp_path / "crossfit.skmdn")
+    assert loaded.restarts == "crossfit"
+    assert_array_equal(loaded.score_samples(X, y), mdn.score_samples(X, y))
+    # One network, or no validation rows: crossfit is "stack".
+    for extra in ({"n_init": 1}, {"n_init": 3, "early_stopping": False}):
+        a = MDNRegressor(**params, **extra, restarts="crossfit", random_state=0)
+        b = MDNRegressor(**params, **extra, random_state=0)
+        assert_array_equal(a.fit(X, y).predict(X[:20]), b.fit(X, y).predict(X[:20]))
+
+
+def test_crossfit_refuses_a_fold_of_zero_weights(sinusoid):
+    X, y = sinusoid
+    mdn = MDNRegressor(**FAST, n_init=3, restarts="crossfit")
+    _, valid = _network_rows(mdn._draw_split(len(X), 3), 3, crossfit=True)
+    sw = np.ones(len(X))
+    sw[valid[2]] = 0.0
+    with pytest.raises(ValueError, match="validation split has sample_weight 0"):
+        mdn.fit(X, y, sample_weight=sw)
+    # Shared validation rows (restarts="stack") have positive weights here.
+    MDNRegressor(**FAST, n_init=3).fit(X, y, sample_weight=sw)
 
 
 def test_stacked_restarts_without_early_stopping_weigh_the_training_rows():

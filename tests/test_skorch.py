@@ -329,6 +329,40 @@ def test_restarts_significantly_behind_their_leader_are_finished():
     assert training.finished_.tolist() == [False, True, False, False, False]
 
 
+def test_restarts_on_folds_of_their_own_are_raced_unpaired():
+    # Three restarts of one group, each validated on 400 rows of its own
+    # (restarts="crossfit"): the rows do not pair up, so the race compares
+    # their means against the spread of the rows, not of row differences.
+    net = _net(n_members=3)
+    net.initialize()
+    valid_index = torch.arange(1200).reshape(3, 400)
+    training = MemberTraining(
+        patience=5, groups=[0, 0, 0], race_epoch=10, valid_index=valid_index
+    )
+    training.on_train_begin(net)
+    training.best_nll_ = np.array([1.0, 1.5, 1.05])
+    rng = np.random.default_rng(0)
+    base = rng.normal(-1.0, 1.0, size=400)
+    rows = np.stack(
+        [
+            base,  # the leader
+            rng.normal(-1.5, 1.0, size=400),  # behind by 10 standard errors
+            # 0.05 behind, within the noise of 400 rows (0.07 apart): the
+            # rows track the leader's, which unpaired rows say nothing of.
+            base - 0.05 + 0.01 * rng.normal(size=400),
+        ]
+    )
+    training._race_groups(rows)
+    assert training.finished_.tolist() == [False, True, False]
+    # The same rows shared by the restarts pair up, and the small gap is
+    # significant: the rows' common part cancels in a difference.
+    shared = MemberTraining(patience=5, groups=[0, 0, 0], race_epoch=10)
+    shared.on_train_begin(net)
+    shared.best_nll_ = training.best_nll_
+    shared._race_groups(rows)
+    assert shared.finished_.tolist() == [False, True, True]
+
+
 @pytest.mark.parametrize("tolerance, finished", [(0.01, True), (0.0, False)])
 def test_restarts_equal_to_their_leader_within_the_tolerance_are_finished(
     tolerance, finished
