@@ -860,10 +860,7 @@ def fit_together(members, X, y, sample_weight, joint=False, ensemble=False):
             # the data, with no copy of the training rows.
             index = [
                 torch.as_tensor(
-                    np.concatenate([r[which] for r in network_rows])
-                    if len(network_rows) > 1
-                    else np.array(network_rows[0][which]),
-                    device=device,
+                    np.concatenate([r[which] for r in network_rows]), device=device
                 )
                 for which in (0, 1)
             ]
@@ -906,14 +903,12 @@ def fit_together(members, X, y, sample_weight, joint=False, ensemble=False):
             shares = (block == m).astype(float)
             validation_nll = None
             if member.restarts in ("stack", "crossfit") and n_init > 1:
+                # The rows some restart held out (None: no validation).
+                held_out = (
+                    np.unique(network_rows[g][1]) if crossfit[g] else splits[g][2]
+                )
                 shares, validation_nll = _stack_restarts(
-                    stack_module,
-                    block,
-                    Xs,
-                    ys,
-                    sw,
-                    splits[g],
-                    network_rows[g][1] if crossfit[g] else None,
+                    stack_module, block, Xs, ys, sw, held_out
                 )
                 if crossfit[g]:
                     # The mixture's NLL on the union of the folds is partly
@@ -977,18 +972,16 @@ def _network_rows(split, n_init, crossfit):
     )
 
 
-def _stack_restarts(stack, block, Xs, ys, sample_weight, split, valid=None):
+def _stack_restarts(stack, block, Xs, ys, sample_weight, valid_rows):
     """Stacking weights of the restarts ``block`` of ``stack``, and their NLL.
 
     The weights maximize the likelihood of the restarts' mixture on the
-    validation rows of ``split`` (on the training rows without early
-    stopping), or, given each network's validation rows ``valid`` (one row
-    per network), on the rows any of them held out. Returns ``(weights,
-    nll)``: the NLL of that mixture on those rows (standardized units),
-    ``None`` without validation rows.
+    held-out rows ``valid_rows`` (on the training rows when ``None``,
+    without early stopping). Returns ``(weights, nll)``: the NLL of that
+    mixture on the held-out rows (standardized units), ``None`` without
+    them.
     """
     # Without early stopping there are no held-out rows: every row trained.
-    valid_rows = split[2] if valid is None else np.unique(valid)
     rows = valid_rows if valid_rows is not None else np.arange(len(Xs))
     log_probs = member_log_probs(stack, block, Xs, ys, rows)
     w = None if sample_weight is None else sample_weight[rows]
